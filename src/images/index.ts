@@ -1,0 +1,29 @@
+/**
+ * images layer: CRIU image files → typed entries. Bytes in, objects out; no `fs`.
+ *
+ * CONTRACT (filled in by the images work; other layers code against these signatures):
+ *
+ *   decodeImage(file: string, bytes: Uint8Array): CriuImage
+ *     `file` is the archive-relative path (used for error messages and to tell raw images such
+ *     as pages-*.img by name). Throws CkptError(reason, file, offset) on bad input, never anything else.
+ *
+ *   interface CriuImage {
+ *     file: string;
+ *     magic: string;              // CRIU's name, e.g. 'PSTREE', 'CORE', 'PAGEMAP', 'RAW' for raw images
+ *     kind: 'protobuf' | 'raw';
+ *     entries: CriuEntry[];       // protobuf messages, decoded (see below); [] for raw
+ *   }
+ *   A decoded message is a plain object with the .proto field names (snake_case), 64-bit integers
+ *   as bigint, 32-bit as number, bytes as Uint8Array, enums as numbers, nested messages as objects,
+ *   repeated fields as arrays (always present, maybe empty), optional scalars absent when unset.
+ *   An entry that carries a payload after it (pipes-data, sk-queues, tcp-stream, ghost-file, ...)
+ *   has it under `extra`. For PAGEMAP the first entry is the pagemap_head ({pages_id}) and the rest
+ *   are pagemap_entry.
+ *
+ *   toCritJson(image: CriuImage): unknown      // exactly what `crit decode` prints, as a JSON value
+ *   stringifyJson(value: unknown, pretty: boolean): string   // JSON with bigint support
+ *
+ *   Typed message interfaces (PstreeEntry, CoreEntry, MmEntry, VmaEntry, PagemapEntry, FileEntry,
+ *   FdinfoEntry, InetSkEntry, UnixSkEntry, ...) are exported from './messages.js'.
+ */
+export {};

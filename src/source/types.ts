@@ -1,0 +1,37 @@
+/**
+ * A checkpoint source: the bytes of a checkpoint, however they are stored (an uncompressed or
+ * compressed tar, an image directory, a single .img file, bytes in memory). Paths inside a
+ * source are archive-relative with `/` separators, e.g. `checkpoint/pstree.img`, `config.dump`.
+ * For a bare image directory or a single image the images sit under `checkpoint/` all the same,
+ * so that every layer above sees one layout.
+ */
+export interface SourceEntry {
+  /** Archive-relative path, e.g. `checkpoint/pages-1.img`. */
+  readonly path: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly type: 'file' | 'directory' | 'symlink' | 'other';
+}
+
+export interface CheckpointSource {
+  /** What to name in messages: the path the user gave, or a label for in-memory bytes. */
+  readonly label: string;
+  /** True when entries can be read in any order without decompressing what lies before them. */
+  readonly randomAccess: boolean;
+  /** Every entry, in archive order. For a compressed archive this costs one full pass. */
+  entries(): Promise<SourceEntry[]>;
+  /** The whole contents of one file entry. Use only for small files (images, metadata). */
+  read(path: string): Promise<Uint8Array>;
+  /** A byte range of one file entry (random-access sources only; otherwise a streaming read). */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** The contents of one entry in chunks, without holding it whole. */
+  stream(path: string): AsyncIterable<Uint8Array>;
+  /**
+   * One pass over the entries in archive order. `visit` is called for every file entry that
+   * `want` accepts, with the body as chunks; the body must be consumed or left (the pass skips
+   * what is left). This is how a compressed archive is read once for many files.
+   */
+  walk(want: (entry: SourceEntry) => boolean, visit: (entry: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void>;
+  /** Release file handles. */
+  close(): Promise<void>;
+}
