@@ -1,0 +1,34 @@
+import type { CommandModule } from 'yargs';
+import { openSource } from '../../node.js';
+import { decodeImages } from '../../images/select.js';
+import { stringifyJson } from '../../images/index.js';
+import { out } from '../io.js';
+
+interface DecodeArgs {
+  checkpoint: string;
+  image?: string[];
+  pretty: boolean;
+}
+
+export const decodeCommand: CommandModule<object, DecodeArgs> = {
+  command: 'decode <checkpoint> [image..]',
+  describe: 'Decode CRIU images to JSON, as `crit decode` does (a checkpoint archive, an image directory or one .img file)',
+  builder: (y) =>
+    y
+      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd), image directory, or .img file' })
+      .positional('image', { type: 'string', array: true, describe: 'images to decode, e.g. pstree.img or core-1 (default: every protobuf image)' })
+      .option('pretty', { type: 'boolean', default: false, describe: 'indent the JSON like `crit decode --pretty`' })
+      .example('$0 decode checkpoint.tar pstree.img --pretty', "the process tree image, as crit prints it")
+      .example('$0 decode checkpoint.tar', 'every protobuf image, as one JSON object keyed by image name'),
+  handler: async (args) => {
+    const source = await openSource(args.checkpoint);
+    try {
+      const decoded = await decodeImages(source, args.image ?? []);
+      const single = decoded.size === 1 && ((args.image?.length ?? 0) === 1 || (await source.entries()).filter((e) => e.path.endsWith('.img')).length === 1);
+      const value = single ? [...decoded.values()][0] : Object.fromEntries([...decoded].map(([k, v]) => [k.replace(/^checkpoint\//, ''), v]));
+      await out(stringifyJson(value, args.pretty) + '\n');
+    } finally {
+      await source.close();
+    }
+  },
+};

@@ -1,0 +1,33 @@
+/** Output helpers for the CLI: stdout writes that respect back-pressure and closed pipes. */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+let stdoutClosed = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') stdoutClosed = true;
+});
+
+/** Writes to stdout, waiting when the pipe is full; silently stops when the reader went away. */
+export async function out(text: string): Promise<void> {
+  if (stdoutClosed) return;
+  if (!process.stdout.write(text)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+}
+
+/** Writes lines to a file (the only place the CLI writes files: `--output`). */
+export function fileWriter(file: string): { write(text: string): Promise<void>; close(): Promise<void> } {
+  const s: WriteStream = createWriteStream(file);
+  return {
+    async write(text: string) {
+      if (!s.write(text)) await once(s, 'drain');
+    },
+    async close() {
+      s.end();
+      await once(s, 'finish');
+    },
+  };
+}
+
+/** Colour is used only on a terminal, and never when NO_COLOR is set. */
+export function useColour(): boolean {
+  return Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}

@@ -1,0 +1,6 @@
+/**
+ * `@ckpt/core`, runtime-neutral: bytes in, objects out. No `fs`, no Node-only modules.
+ */
+export { CkptError, isCkptError } from './errors.js';
+export * from './source/index.js';
+export * from './images/index.js';

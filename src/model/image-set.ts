@@ -1,0 +1,108 @@
+/**
+ * The decoded images and engine metadata files of one checkpoint, read in one pass over the
+ * source (one decompression for a compressed archive) and decoded on first use. Raw images
+ * (pages-*.img, network dumps, tmpfs tarballs) and the root-fs diff are not read here: memory and
+ * file-system views stream them from the source when asked.
+ */
+import { CkptError } from '../errors.js';
+import type { CheckpointSource, SourceEntry } from '../source/types.js';
+import { readFiles } from '../source/memory.js';
+import { decodeImage, isRawImageName, type CriuImage } from '../images/index.js';
+
+/** Engine metadata files read with the images (small JSON or text files at the archive top). */
+const METADATA_FILES = new Set([
+  'config.dump',
+  'spec.dump',
+  'stats-dump',
+  'network.status',
+  'deleted.files',
+  'dump.log',
+  'status',
+  'status.dump',
+  'bind.mounts',
+  'checkpoint/descriptors.json',
+  'checkpoint/dump.log',
+  'checkpoint/stats-dump',
+]);
+const METADATA_MAX = 64 << 20;
+
+export class ImageSet {
+  private readonly decoded = new Map<string, CriuImage>();
+
+  private constructor(
+    readonly source: CheckpointSource,
+    /** Every entry of the archive, in archive order. */
+    readonly entries: SourceEntry[],
+    private readonly files: Map<string, Uint8Array>,
+  ) {}
+
+  static async load(source: CheckpointSource): Promise<ImageSet> {
+    const seen: SourceEntry[] = [];
+    const files = await readFiles(source, (e) => {
+      seen.push(e);
+      return wanted(e);
+    });
+    // walk reports every entry it passes; a random-access source can list them directly
+    const entries = source.randomAccess ? await source.entries() : seen;
+    if (!entries.some((e) => e.path === 'checkpoint/pstree.img') && !entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img'))) {
+      throw new CkptError('no CRIU images in it (no checkpoint/pstree.img): not a container checkpoint', source.label);
+    }
+    return new ImageSet(source, entries, files);
+  }
+
+  /** True when the archive holds this path (image or any other member). */
+  has(path: string): boolean {
+    return this.files.has(path) || this.entries.some((e) => e.path === path);
+  }
+
+  /** Archive paths of the protobuf images that were read, e.g. `checkpoint/core-1.img`. */
+  imagePaths(): string[] {
+    return [...this.files.keys()].filter((p) => p.startsWith('checkpoint/') && p.endsWith('.img'));
+  }
+
+  /** The decoded image at `checkpoint/<name>` (name like `core-1.img`), or undefined when absent. */
+  image(name: string): CriuImage | undefined {
+    const path = name.includes('/') ? name : `checkpoint/${name}`;
+    const cached = this.decoded.get(path);
+    if (cached) return cached;
+    const bytes = this.files.get(path);
+    if (!bytes) return undefined;
+    let img: CriuImage;
+    try {
+      img = decodeImage(path, bytes);
+    } catch (e) {
+      throw e instanceof CkptError ? e.within(this.source.label) : e;
+    }
+    this.decoded.set(path, img);
+    return img;
+  }
+
+  /** The entries of an image (without the head of a pagemap), or [] when the image is absent. */
+  entriesOf<T = Record<string, unknown>>(name: string): T[] {
+    return (this.image(name)?.entries ?? []) as T[];
+  }
+
+  /** A metadata file's bytes (config.dump, spec.dump, ...), or undefined. */
+  file(path: string): Uint8Array | undefined {
+    return this.files.get(path);
+  }
+
+  /** A metadata file parsed as JSON, or undefined when absent; bad JSON is a CkptError. */
+  json<T = unknown>(path: string): T | undefined {
+    const b = this.files.get(path);
+    if (!b) return undefined;
+    const text = new TextDecoder().decode(b);
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      const m = /position (\d+)/.exec((e as Error).message);
+      throw new CkptError(`not valid JSON (${(e as Error).message.split('\n')[0]})`, `${this.source.label}:${path}`, m ? Number(m[1]) : undefined);
+    }
+  }
+}
+
+function wanted(e: SourceEntry): boolean {
+  if (e.type !== 'file') return false;
+  if (METADATA_FILES.has(e.path)) return e.size <= METADATA_MAX;
+  return e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path);
+}

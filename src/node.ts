@@ -1,0 +1,6 @@
+/**
+ * `@ckpt/core` for Node: everything in the runtime-neutral core, plus sources that read files,
+ * directories and compressed archives from disk.
+ */
+export * from './index.js';
+export { openSource, TarFileSource, CompressedTarSource, FilesSource, hasNativeZstd, type OpenSourceOptions } from './source/node.js';

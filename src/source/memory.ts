@@ -1,0 +1,76 @@
+/**
+ * Sources over bytes already in memory (runtime-neutral: browsers, tests, embedders).
+ */
+import { CkptError } from '../errors.js';
+import { indexTar, type TarEntry } from './tar.js';
+import type { CheckpointSource, SourceEntry } from './types.js';
+
+/** A source over named files in memory, laid out like an archive (`checkpoint/pstree.img`, ...). */
+export class MemorySource implements CheckpointSource {
+  readonly randomAccess = true;
+  constructor(
+    readonly label: string,
+    private readonly files: Map<string, Uint8Array>,
+  ) {}
+
+  async entries(): Promise<SourceEntry[]> {
+    return [...this.files].map(([path, b]) => ({ path, size: b.length, type: 'file' as const }));
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const b = this.files.get(path);
+    if (!b) throw new CkptError(`no entry "${path}" in the checkpoint`, this.label);
+    return b;
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.read(path)).subarray(offset, offset + length);
+  }
+
+  async *stream(path: string): AsyncIterable<Uint8Array> {
+    yield await this.read(path);
+  }
+
+  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
+    for (const e of await this.entries()) if (want(e)) await visit(e, this.stream(e.path));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** An uncompressed tar archive held in memory. */
+export async function tarBytesSource(label: string, bytes: Uint8Array): Promise<CheckpointSource> {
+  const index: TarEntry[] = await indexTar(async (o, n) => bytes.subarray(o, o + n), bytes.length, label);
+  const files = new Map<string, Uint8Array>();
+  for (const e of index) if (e.type === 'file') files.set(e.path, bytes.subarray(e.dataOffset, e.dataOffset + e.size));
+  return new MemorySource(label, files);
+}
+
+/** A single CRIU image held in memory, placed at `checkpoint/<name>`. */
+export function imageBytesSource(name: string, bytes: Uint8Array): CheckpointSource {
+  const base = name.split('/').pop() ?? name;
+  return new MemorySource(name, new Map([[`checkpoint/${base}`, bytes]]));
+}
+
+/**
+ * Reads the files `want` accepts in one pass (one decompression for a compressed archive).
+ * Meant for small files: CRIU protobuf images and engine metadata, never pages.
+ */
+export async function readFiles(source: CheckpointSource, want: (e: SourceEntry) => boolean): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  await source.walk(want, async (e, body) => {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for await (const c of body) {
+      parts.push(c);
+      n += c.length;
+    }
+    const buf = parts.length === 1 ? parts[0]! : new Uint8Array(n);
+    if (parts.length !== 1) {
+      let o = 0;
+      for (const p of parts) (buf.set(p, o), (o += p.length));
+    }
+    out.set(e.path, buf);
+  });
+  return out;
+}

@@ -1,0 +1,373 @@
+/**
+ * Tar reading, runtime-neutral: header decoding (ustar, PAX, GNU long names, as Go's archive/tar
+ * writes them), an index builder for random-access readers, and a one-pass streaming reader for
+ * decompressed byte streams. Every error names the archive and the byte offset of the header or
+ * body at fault.
+ */
+import { CkptError } from '../errors.js';
+import type { SourceEntry } from './types.js';
+
+export const BLOCK = 512;
+
+/** One header as decoded, before PAX/GNU extension records are applied. */
+export interface RawTarHeader {
+  name: string;
+  size: number;
+  typeflag: string;
+  linkname: string;
+}
+
+/** A file entry located in an uncompressed tar: its data starts at `dataOffset`. */
+export interface TarEntry extends SourceEntry {
+  readonly headerOffset: number;
+  readonly dataOffset: number;
+}
+
+const decoder = new TextDecoder('utf-8');
+
+function cString(block: Uint8Array, start: number, length: number): string {
+  let end = start;
+  while (end < start + length && block[end] !== 0) end++;
+  return decoder.decode(block.subarray(start, end));
+}
+
+function octal(block: Uint8Array, start: number, length: number, label: string, offset: number): number {
+  // GNU base-256 for sizes over 8 GiB: high bit of the first byte set.
+  if ((block[start]! & 0x80) !== 0) {
+    let value = block[start]! & 0x7f;
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + block[i]!;
+    if (!Number.isSafeInteger(value)) throw new CkptError('tar size field too large', label, offset + start);
+    return value;
+  }
+  const text = cString(block, start, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) throw new CkptError(`bad octal number "${text}" in tar header`, label, offset + start);
+  return parseInt(text, 8);
+}
+
+function isZeroBlock(block: Uint8Array): boolean {
+  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** True when the block has a tar header checksum that matches (the test used to recognise tar). */
+export function looksLikeTarHeader(block: Uint8Array): boolean {
+  if (block.length < BLOCK || isZeroBlock(block)) return false;
+  try {
+    return checksumOk(block, '', 0);
+  } catch {
+    return false;
+  }
+}
+
+function checksumOk(block: Uint8Array, label: string, offset: number): boolean {
+  const stored = octal(block, 148, 8, label, offset);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Decodes one 512-byte header; null for an all-zero block (end of archive). */
+export function decodeHeader(block: Uint8Array, label: string, offset: number): RawTarHeader | null {
+  if (block.length < BLOCK) throw new CkptError('truncated tar header', label, offset);
+  if (isZeroBlock(block)) return null;
+  if (!checksumOk(block, label, offset)) throw new CkptError('tar header checksum mismatch (not a tar archive, or corrupt)', label, offset);
+  let name = cString(block, 0, 100);
+  const magic = cString(block, 257, 6);
+  if (magic === 'ustar' && block[345] !== 0) {
+    const prefix = cString(block, 345, 155);
+    if (prefix) name = `${prefix}/${name}`;
+  }
+  return {
+    name,
+    size: octal(block, 124, 12, label, offset),
+    typeflag: block[156] === 0 ? '0' : String.fromCharCode(block[156]!),
+    linkname: cString(block, 157, 100),
+  };
+}
+
+/** Parses PAX extended header records ("%d %s=%s\n"). */
+export function parsePax(data: Uint8Array, label: string, offset: number): Map<string, string> {
+  const records = new Map<string, string>();
+  let pos = 0;
+  while (pos < data.length) {
+    let space = pos;
+    while (space < data.length && data[space] !== 0x20) space++;
+    const len = Number(decoder.decode(data.subarray(pos, space)));
+    if (!Number.isInteger(len) || len <= 0 || pos + len > data.length) {
+      if (data[pos] === 0) break; // padding
+      throw new CkptError('malformed PAX record', label, offset + pos);
+    }
+    const record = decoder.decode(data.subarray(space + 1, pos + len - 1));
+    const eq = record.indexOf('=');
+    if (eq > 0) records.set(record.slice(0, eq), record.slice(eq + 1));
+    pos += len;
+  }
+  return records;
+}
+
+export function padded(size: number): number {
+  return Math.ceil(size / BLOCK) * BLOCK;
+}
+
+function entryType(typeflag: string): SourceEntry['type'] {
+  if (typeflag === '0' || typeflag === '7') return 'file';
+  if (typeflag === '5') return 'directory';
+  if (typeflag === '2' || typeflag === '1') return 'symlink';
+  return 'other';
+}
+
+export function normalisePath(name: string): string {
+  let p = name.replace(/\\/g, '/');
+  while (p.startsWith('./')) p = p.slice(2);
+  p = p.replace(/^\/+/, '');
+  return p.replace(/\/+$/, '');
+}
+
+/**
+ * Tracks PAX and GNU extension headers across consecutive headers; `apply` turns the next real
+ * header into a SourceEntry with the extended name and size.
+ */
+export class TarExtensions {
+  private longName?: string;
+  private pax?: Map<string, string>;
+  private globalPax = new Map<string, string>();
+
+  /** Returns true when the header is an extension header whose body must be fed to `take`. */
+  isExtension(h: RawTarHeader): boolean {
+    return h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K';
+  }
+
+  take(h: RawTarHeader, body: Uint8Array, label: string, offset: number): void {
+    if (h.typeflag === 'L') this.longName = cString(body, 0, body.length);
+    else if (h.typeflag === 'x') this.pax = parsePax(body, label, offset);
+    else if (h.typeflag === 'g') for (const [k, v] of parsePax(body, label, offset)) this.globalPax.set(k, v);
+    // 'K' (GNU long link name) only matters for links, which carry no data we read.
+  }
+
+  apply(h: RawTarHeader, label: string, offset: number): { path: string; size: number; type: SourceEntry['type'] } {
+    let name = h.name;
+    let size = h.size;
+    const pax = this.pax;
+    if (this.longName !== undefined) name = this.longName;
+    const paxPath = pax?.get('path') ?? this.globalPax.get('path');
+    if (paxPath !== undefined) name = paxPath;
+    const paxSize = pax?.get('size');
+    if (paxSize !== undefined) {
+      const n = Number(paxSize);
+      if (!Number.isSafeInteger(n) || n < 0) throw new CkptError(`bad PAX size "${paxSize}"`, label, offset);
+      size = n;
+    }
+    this.longName = undefined;
+    this.pax = undefined;
+    let type = entryType(h.typeflag);
+    if (type === 'file' && name.endsWith('/')) type = 'directory';
+    return { path: normalisePath(name), size, type };
+  }
+}
+
+/** Largest extension header body we accept (long names, PAX records). */
+export const MAX_EXTENSION_SIZE = 1 << 20;
+
+/**
+ * Reads exactly `length` bytes from a random-access byte store; returns fewer only at the end.
+ */
+export type ReadAt = (offset: number, length: number) => Promise<Uint8Array>;
+
+/**
+ * Builds the index of an uncompressed tar by reading its headers only; data is skipped. `total`
+ * is the archive's size, used to report entries that run past its end.
+ */
+export async function indexTar(readAt: ReadAt, total: number, label: string): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  const ext = new TarExtensions();
+  let offset = 0;
+  while (offset + BLOCK <= total) {
+    const block = await readAt(offset, BLOCK);
+    const h = decodeHeader(block, label, offset);
+    if (h === null) return entries;
+    const dataOffset = offset + BLOCK;
+    const dataEnd = dataOffset + h.size;
+    if (dataEnd > total) {
+      throw new CkptError(`tar entry "${h.name}" of ${h.size} bytes runs past the end of the archive (${total} bytes): truncated`, label, offset);
+    }
+    if (ext.isExtension(h)) {
+      if (h.size > MAX_EXTENSION_SIZE) throw new CkptError(`tar extension header of ${h.size} bytes is too large`, label, offset);
+      ext.take(h, await readAt(dataOffset, h.size), label, dataOffset);
+    } else {
+      const { path, size, type } = ext.apply(h, label, offset);
+      if (type !== 'file' && type !== 'directory' && dataOffset + size > total) throw new CkptError('truncated tar archive', label, offset);
+      entries.push({ path, size: type === 'file' ? size : 0, type, headerOffset: offset, dataOffset });
+    }
+    offset = dataOffset + padded(h.size);
+  }
+  if (offset < total) throw new CkptError('truncated tar header at the end of the archive', label, offset);
+  // A tar without end-of-archive blocks: Go's writer always writes them, but accept the entries.
+  if (entries.length === 0) throw new CkptError('empty or truncated tar archive', label, offset);
+  return entries;
+}
+
+/** A byte queue over an async chunk stream that yields exact reads; counts bytes consumed. */
+export class ByteReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private done = false;
+  /** Bytes consumed so far (the offset of the next byte in the stream). */
+  position = 0;
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  constructor(stream: AsyncIterable<Uint8Array>) {
+    this.it = stream[Symbol.asyncIterator]();
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const r = await this.it.next();
+    if (r.done) {
+      this.done = true;
+      return false;
+    }
+    if (r.value.length > 0) {
+      this.chunks.push(r.value);
+      this.buffered += r.value.length;
+    }
+    return true;
+  }
+
+  /** Exactly n bytes, or fewer at the end of the stream. */
+  async read(n: number): Promise<Uint8Array> {
+    while (this.buffered < n && (await this.fill()));
+    const take = Math.min(n, this.buffered);
+    const out = new Uint8Array(take);
+    let filled = 0;
+    while (filled < take) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, take - filled);
+      out.set(c.subarray(0, k), filled);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= take;
+    this.position += take;
+    return out;
+  }
+
+  /** Up to `max` bytes without copying (at least one unless the stream has ended). */
+  async readSome(max: number): Promise<Uint8Array> {
+    if (this.buffered === 0) while (this.buffered === 0 && (await this.fill()));
+    if (this.buffered === 0) return new Uint8Array(0);
+    const c = this.chunks[0]!;
+    const k = Math.min(c.length, max);
+    const out = c.subarray(0, k);
+    if (k === c.length) this.chunks.shift();
+    else this.chunks[0] = c.subarray(k);
+    this.buffered -= k;
+    this.position += k;
+    return out;
+  }
+
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const got = await this.readSome(left);
+      if (got.length === 0) break;
+      left -= got.length;
+    }
+    return n - left;
+  }
+
+  async close(): Promise<void> {
+    this.chunks = [];
+    if (!this.done) {
+      this.done = true;
+      await this.it.return?.();
+    }
+  }
+}
+
+/** One file entry of a streaming pass, with its body; the body is valid until the next entry. */
+export interface StreamedTarEntry {
+  entry: SourceEntry;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * One streaming pass over a tar byte stream, as a generator of file entries. Whatever part of a
+ * body the consumer leaves unread is skipped when it asks for the next entry.
+ */
+export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<StreamedTarEntry> {
+  const r = new ByteReader(stream);
+  const ext = new TarExtensions();
+  try {
+    let sawHeader = false;
+    for (;;) {
+      const offset = r.position;
+      const block = await r.read(BLOCK);
+      if (block.length === 0) {
+        if (!sawHeader) throw new CkptError('empty archive', label, offset);
+        return; // no end-of-archive blocks; accept
+      }
+      if (block.length < BLOCK) throw new CkptError('truncated tar header', label, offset);
+      const h = decodeHeader(block, label, offset);
+      if (h === null) return;
+      sawHeader = true;
+      const dataOffset = r.position;
+      if (ext.isExtension(h)) {
+        if (h.size > MAX_EXTENSION_SIZE) throw new CkptError(`tar extension header of ${h.size} bytes is too large`, label, offset);
+        const body = await r.read(h.size);
+        if (body.length < h.size) throw new CkptError('archive ends inside a tar extension header', label, r.position);
+        ext.take(h, body, label, dataOffset);
+        await skipExact(r, padded(h.size) - h.size, label, h.name);
+        continue;
+      }
+      const { path, size, type } = ext.apply(h, label, offset);
+      const dataSize = type === 'file' ? size : h.size;
+      const entry: SourceEntry = { path, size: type === 'file' ? size : 0, type };
+      let consumed = 0;
+      if (type === 'file') {
+        const body = (async function* () {
+          while (consumed < dataSize) {
+            const chunk = await r.readSome(Math.min(dataSize - consumed, 1 << 20));
+            if (chunk.length === 0) throw new CkptError(`archive ends inside "${path}" (${dataSize - consumed} of ${dataSize} bytes missing): truncated`, label, r.position);
+            consumed += chunk.length;
+            yield chunk;
+          }
+        })();
+        yield { entry, body };
+      } else {
+        yield { entry, body: (async function* () {})() };
+      }
+      await skipExact(r, dataSize - consumed, label, path);
+      await skipExact(r, padded(dataSize) - dataSize, label, path);
+    }
+  } finally {
+    await r.close();
+  }
+}
+
+/**
+ * One streaming pass: `visit` gets each file entry that `want` accepts with its body as chunks;
+ * whatever it leaves unread is skipped. Stops early when `visit` returns 'stop'.
+ */
+export async function walkTarStream(
+  stream: AsyncIterable<Uint8Array>,
+  label: string,
+  want: (e: SourceEntry) => boolean,
+  visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void | 'stop'>,
+): Promise<void> {
+  for await (const { entry, body } of tarEntries(stream, label)) {
+    if (want(entry) && entry.type === 'file' && (await visit(entry, body)) === 'stop') return;
+  }
+}
+
+async function skipExact(r: ByteReader, n: number, label: string, path: string): Promise<void> {
+  if (n <= 0) return;
+  const got = await r.skip(n);
+  if (got < n) throw new CkptError(`archive ends inside "${path}": truncated`, label, r.position);
+}
