@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ckpt, fixture } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ckpt-cli-'));
+const archive = fixture('podman', 'procs-none.tar');
+const oracle = (name: string) => JSON.parse(readFileSync(fixture('oracle', 'procs', `${name}.json`), 'utf8'));
+
+function oneLineError(r: { code: number; stderr: string; stdout: string }, code: number): string {
+  expect(r.code).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^ckpt: /);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  return lines[0]!;
+}
+
+describe('ckpt decode', () => {
+  it('prints one image as crit does, from every container format', () => {
+    for (const c of ['none', 'gzip', 'zstd']) {
+      const r = ckpt(['decode', fixture('podman', `procs-${c}.tar`), 'pstree.img']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(oracle('pstree.img'));
+    }
+  });
+
+  it('--pretty indents like crit decode --pretty', () => {
+    const r = ckpt(['decode', archive, 'checkpoint/inventory.img', '--pretty']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(fixture('oracle', 'procs', 'inventory.img.json'), 'utf8').trimEnd() + '\n');
+  });
+
+  it('decodes a single .img file given by path, and a bare image directory', () => {
+    const dir = join(tmp, 'x');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('tar', ['-xf', archive, '-C', dir, 'checkpoint/pstree.img']);
+    const one = ckpt(['decode', join(dir, 'checkpoint', 'pstree.img')]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual(oracle('pstree.img'));
+    const bare = fixture('bare', 'procs-tree');
+    const all = ckpt(['decode', bare]);
+    expect(all.code, all.stderr).toBe(0);
+    const keys = Object.keys(JSON.parse(all.stdout));
+    expect(keys).toContain('pstree.img');
+    expect(keys.some((k) => k.startsWith('pages-'))).toBe(false);
+    const imgs = readdirSync(bare).filter((f) => f.endsWith('.img') && !f.startsWith('pages-'));
+    expect(keys.length).toBeGreaterThan(imgs.length / 2);
+  });
+
+  it('every protobuf image of an archive, keyed by name', () => {
+    const r = ckpt(['decode', fixture('podman', 'procs-zstd.tar')]);
+    expect(r.code, r.stderr).toBe(0);
+    const all = JSON.parse(r.stdout);
+    expect(all['pstree.img']).toEqual(oracle('pstree.img'));
+    expect(all['inventory.img']).toEqual(oracle('inventory.img'));
+  });
+
+  it('a missing image: exit 1 naming it', () => {
+    const line = oneLineError(ckpt(['decode', archive, 'core-99999.img']), 1);
+    expect(line).toContain('core-99999.img');
+  });
+
+  it('a truncated image: exit 1 naming the file and byte offset', () => {
+    const img = join(tmp, 'inventory.img');
+    const full = execFileSync('tar', ['-xOf', archive, 'checkpoint/inventory.img']);
+    writeFileSync(img, full.subarray(0, full.length - 3));
+    const line = oneLineError(ckpt(['decode', img]), 1);
+    expect(line).toContain(img);
+    expect(line).toMatch(/at byte \d+/);
+  });
+
+  it('not a checkpoint at all: exit 1, offset 0', () => {
+    const p = join(tmp, 'hello.txt');
+    writeFileSync(p, 'hello\n'.repeat(200));
+    expect(oneLineError(ckpt(['decode', p]), 1)).toBe(`ckpt: ${p} at byte 0: not a checkpoint: neither a tar archive (plain, gzip or zstd), an image directory, nor a CRIU image`);
+  });
+
+  it('usage errors exit 2', () => {
+    oneLineError(ckpt(['decode']), 2);
+    oneLineError(ckpt(['decode', archive, '--no-such-option']), 2);
+    oneLineError(ckpt([]), 2);
+  });
+});
