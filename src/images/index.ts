@@ -1,7 +1,7 @@
 /**
  * images layer: CRIU image files → typed entries. Bytes in, objects out; no `fs`.
  *
- * CONTRACT (filled in by the images work; other layers code against these signatures):
+ * CONTRACT (other layers code against these signatures):
  *
  *   decodeImage(file: string, bytes: Uint8Array): CriuImage
  *     `file` is the archive-relative path (used for error messages and to tell raw images such
@@ -12,6 +12,7 @@
  *     magic: string;              // CRIU's name, e.g. 'PSTREE', 'CORE', 'PAGEMAP', 'RAW' for raw images
  *     kind: 'protobuf' | 'raw';
  *     entries: CriuEntry[];       // protobuf messages, decoded (see below); [] for raw
+ *     head?, rawKind?, messages?  // extensions: head magic, raw image kind ('PAGES', ...), message name per entry
  *   }
  *   A decoded message is a plain object with the .proto field names (snake_case), 64-bit integers
  *   as bigint, 32-bit as number, bytes as Uint8Array, enums as numbers, nested messages as objects,
@@ -20,10 +21,20 @@
  *   has it under `extra`. For PAGEMAP the first entry is the pagemap_head ({pages_id}) and the rest
  *   are pagemap_entry.
  *
- *   toCritJson(image: CriuImage): unknown      // exactly what `crit decode` prints, as a JSON value
- *   stringifyJson(value: unknown, pretty: boolean): string   // JSON with bigint support
+ *   toCritJson(image: CriuImage, options?: {pretty?: boolean}): unknown
+ *     exactly what `crit decode --pretty` prints (pretty: false → plain `crit decode`), as a JSON value
+ *   stringifyJson(value: unknown, pretty: boolean): string   // Python json.dumps text, bigint support
  *
  *   Typed message interfaces (PstreeEntry, CoreEntry, MmEntry, VmaEntry, PagemapEntry, FileEntry,
  *   FdinfoEntry, InetSkEntry, UnixSkEntry, ...) are exported from './messages.js'.
+ *   The magic table (MAGICS, magicByValue, magicByName, rawImageKind, isRawImageName) from './magic.js'.
  */
-export {};
+export { decodeImage } from './decode.js';
+export type { CriuImage, CriuEntry, EntryExtra, TcpQueues, IpcQueuedMessage } from './decode.js';
+export { toCritJson, stringifyJson, base64, base64Lines, quotedPrintable } from './crit-json.js';
+export type { CritJsonOptions } from './crit-json.js';
+export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKind, isRawImageName } from './magic.js';
+export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';
+export { schemaRoot, messageInfo, hasMessage } from './schema.js';
+export type { FieldInfo, MessageInfo, CritOptions } from './schema.js';
+export * from './messages.js';
