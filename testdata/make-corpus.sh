@@ -63,5 +63,8 @@ PY
 	cp -r "$O/oracle/$f" "$HERE/oracle/$f"
 done
 cp "$O/versions.txt" "$HERE/oracle/versions.txt"
+
+# 4. check every planted secret is where the facts say; add image locations and a marker index
+python3 "$HERE/lab/verify-corpus.py" "$HERE" $(for f in $FIXTURES; do [ "$f" = bare ] && echo bare-procs-tree || echo "$f"; done)
 chmod -R u+rwX,go+rX "$HERE/podman" "$HERE/facts" "$HERE/oracle" "$HERE/bare"
 du -sh "$HERE"

@@ -687,6 +687,16 @@ static int mode_net(const char *facts_path)
 
 	/* unix datagram bound socket */
 	int ud = unix_sock(SOCK_DGRAM, "/tmp/ckpt-dgram.sock", 0, 0);
+	/* one datagram left unread in it, sent from a socket that is closed again */
+	size_t ndg;
+	{
+		int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+		struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "/tmp/ckpt-dgram.sock"};
+		ndg = strlen(untilde(buf, "CKPT~UNREAD~PAYLOAD~DGRAM"));
+		if (tx < 0 || sendto(tx, buf, ndg, 0, (void *)&a, sizeof a) != (ssize_t)ndg)
+			die("sendto dgram");
+		close(tx);
+	}
 
 	/* socketpair with unread bytes queued in sp[1] */
 	int sp[2];
@@ -732,7 +742,8 @@ static int mode_net(const char *facts_path)
 	f_add(",{\"fd\":%d,\"type\":\"stream\",\"state\":\"LISTEN\",\"path\":\"@ckpt-abstract\"}", ua_l);
 	f_add(",{\"fd\":%d,\"type\":\"stream\",\"role\":\"client\",\"peer\":\"@ckpt-abstract\"}", ua_c);
 	f_add(",{\"fd\":%d,\"type\":\"stream\",\"role\":\"accepted\",\"path\":\"@ckpt-abstract\"}", ua_a);
-	f_add(",{\"fd\":%d,\"type\":\"dgram\",\"path\":\"/tmp/ckpt-dgram.sock\"}", ud);
+	f_add(",{\"fd\":%d,\"type\":\"dgram\",\"path\":\"/tmp/ckpt-dgram.sock\",\"unread\":\"%s\"}", ud,
+	      untilde(buf, "CKPT~UNREAD~PAYLOAD~DGRAM"));
 	f_add(",{\"fd\":%d,\"type\":\"stream\",\"role\":\"socketpair\",\"peer_fd\":%d,\"unread\":\"\"}", sp[0], sp[1]);
 	f_add(",{\"fd\":%d,\"type\":\"stream\",\"role\":\"socketpair\",\"peer_fd\":%d,\"unread\":\"%s\"}", sp[1], sp[0],
 	      untilde(buf, "CKPT~UNREAD~PAYLOAD~SOCKETPAIR"));
