@@ -7,7 +7,7 @@ import { ckpt, fixture } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ckpt-cli-'));
 const archive = fixture('podman', 'procs-none.tar');
-const oracle = (name: string) => JSON.parse(readFileSync(fixture('oracle', 'procs', `${name}.json`), 'utf8'));
+const oracle = (name: string) => JSON.parse(readFileSync(fixture('oracle', 'procs', `${name.replace(/\.img$/, '')}.json`), 'utf8'));
 
 function oneLineError(r: { code: number; stderr: string; stdout: string }, code: number): string {
   expect(r.code).toBe(code);
@@ -30,7 +30,7 @@ describe('ckpt decode', () => {
   it('--pretty indents like crit decode --pretty', () => {
     const r = ckpt(['decode', archive, 'checkpoint/inventory.img', '--pretty']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(readFileSync(fixture('oracle', 'procs', 'inventory.img.json'), 'utf8').trimEnd() + '\n');
+    expect(r.stdout).toBe(readFileSync(fixture('oracle', 'procs', 'inventory.json'), 'utf8').trimEnd() + '\n');
   });
 
   it('decodes a single .img file given by path, and a bare image directory', () => {

@@ -18,7 +18,6 @@ export const EXIT_INTERNAL = 3;
 export class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
-  let usageFailure: string | undefined;
   let parser: Argv = yargs(argv)
     .scriptName('ckpt')
     .usage('$0 <command> [options]\n\nForensic analysis of CRIU container checkpoints (Podman, CRI-O, containerd, Kubernetes).')
@@ -31,15 +30,11 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      usageFailure = msg;
+      throw new UsageError(`${msg}\nRun 'ckpt --help' for usage.`);
     });
   for (const c of commands) parser = parser.command(c);
   try {
     await parser.parseAsync();
-    if (usageFailure !== undefined) {
-      process.stderr.write(`ckpt: ${usageFailure}\nRun 'ckpt --help' for usage.\n`);
-      return EXIT_USAGE;
-    }
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CkptError) {
