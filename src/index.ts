@@ -4,3 +4,4 @@
 export { CkptError, isCkptError } from './errors.js';
 export * from './source/index.js';
 export * from './images/index.js';
+export * from './model/index.js';

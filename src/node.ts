@@ -4,3 +4,4 @@
  */
 export * from './index.js';
 export { openSource, TarFileSource, CompressedTarSource, FilesSource, hasNativeZstd, type OpenSourceOptions } from './source/node.js';
+export { openCheckpoint } from './model/open-node.js';

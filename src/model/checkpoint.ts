@@ -1,0 +1,150 @@
+/**
+ * `Checkpoint`: one container checkpoint, opened once (one pass over the source for its images
+ * and metadata files), with typed accessors computed on first use.
+ */
+import { CkptError } from '../errors.js';
+import type { CheckpointSource } from '../source/types.js';
+import { decodeImage } from '../images/index.js';
+import type { StatsEntry } from '../images/messages.js';
+import { ImageSet } from './image-set.js';
+import { readContainerInfo, readSpecMounts } from './container.js';
+import { buildTasks, type TaskModel } from './processes.js';
+import { readCriuMounts } from './mounts.js';
+import { toNumber } from './decode-util.js';
+import type { CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
+import { readProcessArguments } from './arguments.js';
+
+export class Checkpoint {
+  private _container?: ContainerInfo;
+  private _tasks?: TaskModel;
+  private _mounts?: Mounts;
+  private _stats?: DumpStatistics | null;
+  private _args?: Map<number, ProcessArguments>;
+
+  private constructor(
+    /** The decoded images and metadata files. */
+    readonly images: ImageSet,
+  ) {}
+
+  /** Reads the images and metadata files of `source` (one pass). The source stays open until close(). */
+  static async open(source: CheckpointSource): Promise<Checkpoint> {
+    return new Checkpoint(await ImageSet.load(source));
+  }
+
+  get source(): CheckpointSource {
+    return this.images.source;
+  }
+
+  /** What the checkpoint is called in messages: the path it was opened from. */
+  get label(): string {
+    return this.images.source.label;
+  }
+
+  /** Container, image, engine, runtime, times, pod, annotations and network, from the engine's metadata. */
+  get container(): ContainerInfo {
+    return (this._container ??= readContainerInfo(this.images));
+  }
+
+  /** Sizes of the checkpoint, its memory pages and the root file-system diff, in bytes. */
+  get sizes(): CheckpointSizes {
+    const s: CheckpointSizes = { total: 0, memoryPages: 0, amdGpuMemoryPages: 0, rootFsDiff: 0 };
+    for (const e of this.images.entries) {
+      if (e.type !== 'file') continue;
+      if (e.path.startsWith('checkpoint/')) {
+        s.total += e.size;
+        const base = e.path.slice(11);
+        if (base.startsWith('pages-')) s.memoryPages += e.size;
+        else if (base.startsWith('amdgpu-pages-')) s.amdGpuMemoryPages += e.size;
+      } else if (e.path === 'rootfs-diff.tar') s.rootFsDiff = e.size;
+    }
+    return s;
+  }
+
+  /** Every statistic of CRIU's dump (stats-dump), or undefined when the checkpoint has none. */
+  get statistics(): DumpStatistics | undefined {
+    if (this._stats === undefined) {
+      this._stats = null;
+      for (const path of ['stats-dump', 'checkpoint/stats-dump']) {
+        const bytes = this.images.file(path);
+        if (!bytes) continue;
+        let dump: Record<string, unknown> | undefined;
+        try {
+          dump = (decodeImage(path, bytes).entries[0] as StatsEntry | undefined)?.dump as Record<string, unknown> | undefined;
+        } catch (e) {
+          throw e instanceof CkptError ? e.within(this.label) : e;
+        }
+        if (!dump) continue;
+        const out: DumpStatistics = {};
+        for (const [k, v] of Object.entries(dump)) if (typeof v === 'number' || typeof v === 'bigint') out[k] = toNumber(v);
+        this._stats = out;
+        break;
+      }
+    }
+    return this._stats ?? undefined;
+  }
+
+  private get tasks(): TaskModel {
+    return (this._tasks ??= buildTasks(this.images));
+  }
+
+  /** Every process, in pstree order. */
+  get processes(): Process[] {
+    return this.tasks.processes;
+  }
+
+  /** The root of the process tree (the container's init), or undefined for an empty tree. */
+  get root(): Process | undefined {
+    return this.tasks.roots[0];
+  }
+
+  /** Processes whose parent is not in the checkpoint; normally just `root`. */
+  get roots(): Process[] {
+    return this.tasks.roots;
+  }
+
+  /** The process with this pid, or undefined. */
+  process(pid: number): Process | undefined {
+    return this.tasks.processes.find((p) => p.pid === pid);
+  }
+
+  /** Every pid, ascending. */
+  get pids(): number[] {
+    return this.tasks.processes.map((p) => p.pid).sort((a, b) => a - b);
+  }
+
+  /** Every socket held by a process (a socket shared by several fds appears once per fd). */
+  get sockets(): Socket[] {
+    return this.tasks.sockets;
+  }
+
+  /** Mounts from spec.dump and from CRIU's mountpoints image. */
+  get mounts(): Mounts {
+    return (this._mounts ??= { spec: readSpecMounts(this.images), criu: readCriuMounts(this.images) });
+  }
+
+  /**
+   * argv and environment of processes, read from their memory (mm-<pid>.img gives the areas, the
+   * pages images the bytes). Only the pages holding those areas are read. Dead and zombie tasks
+   * have no memory and are left out. Results are cached.
+   */
+  async arguments(pids?: number[]): Promise<Map<number, ProcessArguments>> {
+    const want = (pids ?? this.processes.map((p) => p.pid)).filter((pid) => {
+      const p = this.process(pid);
+      return p && (p.state === 'alive' || p.state === 'stopped' || p.state === 'unknown');
+    });
+    this._args ??= new Map();
+    const missing = want.filter((pid) => !this._args!.has(pid));
+    if (missing.length > 0) for (const [pid, a] of await readProcessArguments(this.images, missing)) this._args.set(pid, a);
+    return new Map(want.filter((pid) => this._args!.has(pid)).map((pid) => [pid, this._args!.get(pid)!]));
+  }
+
+  /** Releases the source. */
+  async close(): Promise<void> {
+    await this.images.source.close();
+  }
+}
+
+/** Opens a checkpoint from a source (any runtime). On Node, `openCheckpoint` from the package root also takes a path. */
+export async function openCheckpoint(source: CheckpointSource): Promise<Checkpoint> {
+  return Checkpoint.open(source);
+}

@@ -1,0 +1,499 @@
+/**
+ * Processes, threads, credentials, open files and sockets, joined from CRIU's images:
+ * pstree.img (tree), core-<tid>.img (state, comm, creds, seccomp per thread), ids-<pid>.img
+ * (files_id), fdinfo-<files_id>.img (fd → file id), files.img (the files), fs-<pid>.img
+ * (cwd, root), mm-<pid>.img (exe), remap-fpath.img (deleted files), pipes-data.img,
+ * sk-queues.img and tcp-stream-<ino>.img (queued bytes).
+ */
+import type { ImageSet } from './image-set.js';
+import type {
+  CoreEntry,
+  CredsEntry,
+  FdinfoEntry,
+  FileEntry,
+  FsEntry,
+  InetSkEntry,
+  MemfdInodeEntry,
+  MmEntry,
+  NetlinkSkEntry,
+  PacketSockEntry,
+  PipeDataEntry,
+  PstreeEntry,
+  RemapFilePathEntry,
+  SkPacketEntry,
+  TaskKobjIdsEntry,
+  TcpStreamEntry,
+  UnixSkEntry,
+} from '../images/messages.js';
+import {
+  AF_INET,
+  AF_INET6,
+  capabilityMask,
+  capabilityNames,
+  decodeWaitStatus,
+  ethProtocolName,
+  familyName,
+  hex64,
+  ipAddressText,
+  ipProtocolName,
+  netlinkProtocolName,
+  openFlagsText,
+  signalName,
+  socketStateName,
+  socketTypeName,
+  toNumber,
+  unixName,
+} from './decode-util.js';
+import type { Credentials, OpenFile, Peer, Process, ProcessState, SeccompState, Socket, Thread } from './types.js';
+
+const FD_TYPES: Record<number, string> = {
+  0: 'UND',
+  1: 'REG',
+  2: 'PIPE',
+  3: 'FIFO',
+  4: 'INETSK',
+  5: 'UNIXSK',
+  6: 'EVENTFD',
+  7: 'EVENTPOLL',
+  8: 'INOTIFY',
+  9: 'SIGNALFD',
+  10: 'PACKETSK',
+  11: 'TTY',
+  12: 'FANOTIFY',
+  13: 'NETLINKSK',
+  14: 'NS',
+  15: 'TUNF',
+  16: 'EXT',
+  17: 'TIMERFD',
+  18: 'MEMFD',
+  19: 'BPFMAP',
+  20: 'PIDFD',
+  65534: 'CTL_TTY',
+  65535: 'AUTOFS_PIPE',
+};
+
+/**
+ * CRIU's task_state → our state. CRIU dumps a zombie (exited, not yet reaped) as TASK_DEAD (2)
+ * with its wait status in exit_code; no other task is dumped dead, so 2 is reported as a zombie.
+ */
+const TASK_STATES: Record<number, ProcessState> = { 1: 'alive', 2: 'zombie', 3: 'stopped', 6: 'zombie' };
+/** CRIU's own names for task_state values (compel/criu task-state constants). */
+const CRIU_TASK_STATES: Record<number, string> = { 1: 'alive', 2: 'dead', 3: 'stopped', 4: 'helper', 5: 'thread', 6: 'zombie' };
+const SECCOMP: Record<number, SeccompState> = { 0: 'disabled', 1: 'strict', 2: 'filter' };
+const REMAP_LINKED = 0;
+const REMAP_GHOST = 1;
+const CLOCKS: Record<number, string> = { 0: 'CLOCK_REALTIME', 1: 'CLOCK_MONOTONIC', 7: 'CLOCK_BOOTTIME', 8: 'CLOCK_REALTIME_ALARM', 9: 'CLOCK_BOOTTIME_ALARM' };
+
+export interface TaskModel {
+  /** Every process in pstree order. */
+  processes: Process[];
+  /** Processes whose parent is not in the checkpoint (normally one: the container's init). */
+  roots: Process[];
+  sockets: Socket[];
+}
+
+interface Holder {
+  pid: number;
+  fd: number;
+}
+
+function credentials(c: CredsEntry | undefined): Credentials | undefined {
+  if (!c) return undefined;
+  const set = (w: number[] | undefined) => w ?? [];
+  return {
+    uid: c.uid,
+    euid: c.euid,
+    suid: c.suid,
+    fsuid: c.fsuid,
+    gid: c.gid,
+    egid: c.egid,
+    sgid: c.sgid,
+    fsgid: c.fsgid,
+    groups: [...(c.groups ?? [])],
+    capabilities: {
+      effective: capabilityNames(set(c.cap_eff)),
+      permitted: capabilityNames(set(c.cap_prm)),
+      inheritable: capabilityNames(set(c.cap_inh)),
+      bounding: capabilityNames(set(c.cap_bnd)),
+      ambient: capabilityNames(set(c.cap_amb)),
+      masks: {
+        effective: hex64(capabilityMask(set(c.cap_eff))),
+        permitted: hex64(capabilityMask(set(c.cap_prm))),
+        inheritable: hex64(capabilityMask(set(c.cap_inh))),
+        bounding: hex64(capabilityMask(set(c.cap_bnd))),
+        ambient: hex64(capabilityMask(set(c.cap_amb))),
+      },
+    },
+    no_new_privs: (c.no_new_privs ?? 0) !== 0,
+    secbits: c.secbits,
+    lsm_profile: c.lsm_profile || undefined,
+  };
+}
+
+/** Builds the process tree, files and sockets. Missing per-process images are tolerated (dead tasks have none). */
+export function buildTasks(images: ImageSet): TaskModel {
+  const pstree = images.entriesOf<PstreeEntry>('pstree.img');
+  const files = new Map<number, FileEntry>();
+  for (const f of images.entriesOf<FileEntry>('files.img')) files.set(f.id, f);
+  // old CRIU: per-type images instead of files.img
+  const legacy = (name: string, key: keyof FileEntry, type: number) => {
+    for (const e of images.entriesOf<{ id: number }>(name)) if (!files.has(e.id)) files.set(e.id, { type, id: e.id, [key]: e } as unknown as FileEntry);
+  };
+  legacy('reg-files.img', 'reg', 1);
+  legacy('pipes.img', 'pipe', 2);
+  legacy('inetsk.img', 'isk', 4);
+  legacy('unixsk.img', 'usk', 5);
+  legacy('packetsk.img', 'psk', 10);
+  legacy('netlinksk.img', 'nlsk', 13);
+
+  const remaps = new Map<number, RemapFilePathEntry>();
+  for (const r of images.entriesOf<RemapFilePathEntry>('remap-fpath.img')) remaps.set(r.orig_id & 0x7fffffff, r);
+  const pipeData = new Map<number, number>();
+  for (const p of images.entriesOf<PipeDataEntry>('pipes-data.img')) pipeData.set(p.pipe_id, (pipeData.get(p.pipe_id) ?? 0) + p.bytes);
+  const skQueues = new Map<number, number>();
+  for (const q of images.entriesOf<SkPacketEntry>('sk-queues.img')) skQueues.set(q.id_for, (skQueues.get(q.id_for) ?? 0) + q.length);
+  const memfds = new Map<number, MemfdInodeEntry>();
+  for (const m of images.entriesOf<MemfdInodeEntry>('memfd.img')) memfds.set(Number(m.inode_id), m);
+
+  // First pass: every process's fd table, to know who holds which file.
+  interface Raw {
+    entry: PstreeEntry;
+    core?: CoreEntry;
+    fdinfo: FdinfoEntry[];
+  }
+  const raws: Raw[] = [];
+  const holders = new Map<number, Holder[]>(); // file id → holders
+  for (const entry of pstree) {
+    const core = images.entriesOf<CoreEntry>(`core-${entry.pid}.img`)[0];
+    const ids = core?.ids ?? images.entriesOf<TaskKobjIdsEntry>(`ids-${entry.pid}.img`)[0];
+    const fdinfo = ids ? images.entriesOf<FdinfoEntry>(`fdinfo-${ids.files_id}.img`) : [];
+    raws.push({ entry, core, fdinfo });
+    for (const fi of fdinfo) {
+      const list = holders.get(fi.id) ?? [];
+      list.push({ pid: entry.pid, fd: fi.fd });
+      holders.set(fi.id, list);
+    }
+  }
+  // pipes by pipe_id, unix sockets by inode
+  const pipeHolders = new Map<number, Holder[]>();
+  const unixByIno = new Map<number, FileEntry>();
+  for (const f of files.values()) {
+    if (f.pipe) pipeHolders.set(f.pipe.pipe_id, [...(pipeHolders.get(f.pipe.pipe_id) ?? []), ...(holders.get(f.id) ?? [])]);
+    if (f.usk) unixByIno.set(f.usk.ino, f);
+  }
+
+  const sockets: Socket[] = [];
+  const processes: Process[] = [];
+
+  for (const { entry, core, fdinfo } of raws) {
+    const tc = core?.tc;
+    const state: ProcessState = tc ? (TASK_STATES[tc.task_state] ?? 'unknown') : 'unknown';
+    const proc: Process = {
+      pid: entry.pid,
+      ppid: entry.ppid,
+      pgid: entry.pgid,
+      sid: entry.sid,
+      comm: tc?.comm ?? core?.thread_core?.comm ?? '',
+      state,
+      task_state: tc ? (CRIU_TASK_STATES[tc.task_state] ?? String(tc.task_state)) : 'unknown',
+      threads: [],
+      files: [],
+      children: [],
+    };
+    if (tc && state === 'zombie') {
+      proc.exit_code = tc.exit_code;
+      const w = decodeWaitStatus(tc.exit_code);
+      if (w.signal !== undefined) proc.exit_signal = signalName(w.signal);
+      else proc.exit_status = w.status;
+    }
+    if (tc && state === 'stopped' && tc.stop_signo) proc.stop_signal = signalName(tc.stop_signo);
+
+    const creds = core?.thread_core?.creds ?? images.entriesOf<CredsEntry>(`creds-${entry.pid}.img`)[0];
+    proc.credentials = credentials(creds);
+    const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode;
+    if (sm !== undefined) proc.seccomp = SECCOMP[sm];
+
+    // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
+    const tids = entry.threads.length > 0 && state !== 'zombie' ? entry.threads : [entry.pid];
+    for (const tid of tids) {
+      const tcore = tid === entry.pid ? core : images.entriesOf<CoreEntry>(`core-${tid}.img`)[0];
+      const t: Thread = { tid, comm: tcore?.thread_core?.comm ?? (tid === entry.pid ? proc.comm : undefined) };
+      if (tid !== entry.pid && tcore?.thread_core?.creds) {
+        const tcred = credentials(tcore.thread_core.creds);
+        // only when they differ from the main thread's (setuid in one thread, …)
+        if (JSON.stringify(tcred) !== JSON.stringify(proc.credentials)) t.credentials = tcred;
+      }
+      const tsm = tcore?.thread_core?.seccomp_mode;
+      if (tsm !== undefined) t.seccomp = SECCOMP[tsm];
+      proc.threads.push(t);
+    }
+    // the main thread first
+    proc.threads.sort((a, b) => (a.tid === entry.pid ? -1 : b.tid === entry.pid ? 1 : 0));
+
+    const fs = images.entriesOf<FsEntry>(`fs-${entry.pid}.img`)[0];
+    if (fs) {
+      proc.cwd = regName(files.get(fs.cwd_id));
+      proc.root = regName(files.get(fs.root_id));
+    }
+    const mm = images.entriesOf<MmEntry>(`mm-${entry.pid}.img`)[0];
+    if (mm) proc.exe = regName(files.get(mm.exe_file_id));
+
+    for (const fi of [...fdinfo].sort((a, b) => a.fd - b.fd)) {
+      const f = files.get(fi.id);
+      const of = describeFile(fi, f, {
+        remaps,
+        pipeData,
+        pipeHolders,
+        memfds,
+        self: { pid: entry.pid, fd: fi.fd },
+      });
+      const sk = f ? socketOf(f, entry.pid, fi.fd, images, skQueues, unixByIno, holders) : undefined;
+      if (sk) {
+        of.socket = sk;
+        sockets.push(sk);
+        if (sk.kind === 'unix' && sk.peer && sk.peer.pid >= 0) of.peers = [{ pid: sk.peer.pid, fd: sk.peer.fd, ino: sk.peer.ino, name: sk.peer.name }];
+      }
+      proc.files.push(of);
+    }
+    processes.push(proc);
+  }
+
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const roots: Process[] = [];
+  for (const p of processes) {
+    const parent = p.ppid !== 0 ? byPid.get(p.ppid) : undefined;
+    if (parent && parent !== p) parent.children.push(p);
+    else roots.push(p);
+  }
+  for (const p of processes) p.children.sort((a, b) => a.pid - b.pid);
+  return { processes, roots, sockets };
+}
+
+function regName(f: FileEntry | undefined): string | undefined {
+  return f?.reg?.name;
+}
+
+interface FileContext {
+  remaps: Map<number, RemapFilePathEntry>;
+  pipeData: Map<number, number>;
+  pipeHolders: Map<number, Holder[]>;
+  memfds: Map<number, MemfdInodeEntry>;
+  self: Holder;
+}
+
+function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContext): OpenFile {
+  const type = FD_TYPES[fi.type] ?? `TYPE_${fi.type}`;
+  const of: OpenFile = { fd: fi.fd, type, path: '', cloexec: (fi.flags & 1) !== 0 };
+  if (!f) {
+    of.path = `${type.toLowerCase()}:[${fi.id}]`;
+    return of;
+  }
+  if (f.reg) {
+    const r = f.reg;
+    of.path = r.name;
+    of.flags = openFlagsText(r.flags);
+    of.pos = toNumber(r.pos);
+    if (r.size !== undefined) of.size = toNumber(r.size);
+    const remap = ctx.remaps.get(f.id);
+    if (remap && (remap.remap_type === undefined || remap.remap_type === REMAP_GHOST || remap.remap_type === REMAP_LINKED)) of.deleted = true;
+  } else if (f.pipe) {
+    of.path = `pipe[${f.pipe.pipe_id}]`;
+    of.flags = openFlagsText(f.pipe.flags);
+    of.pipe_id = f.pipe.pipe_id;
+    of.peers = (ctx.pipeHolders.get(f.pipe.pipe_id) ?? []).filter((h) => !(h.pid === ctx.self.pid && h.fd === ctx.self.fd)).map((h) => ({ pid: h.pid, fd: h.fd }));
+    const q = ctx.pipeData.get(f.pipe.pipe_id);
+    if (q) of.queued = q;
+  } else if (f.fifo) {
+    of.path = `fifo[${f.fifo.pipe_id}]`;
+    of.pipe_id = f.fifo.pipe_id;
+  } else if (f.memfd) {
+    const m = ctx.memfds.get(f.memfd.inode_id);
+    const name = m?.name ?? '';
+    of.path = name.startsWith('memfd:') ? name : `memfd:${name}`;
+    of.flags = openFlagsText(f.memfd.flags);
+    of.pos = toNumber(f.memfd.pos);
+    if (m) of.size = toNumber(m.size);
+  } else if (f.isk) {
+    of.path = `socket:[${f.isk.ino}]`;
+    of.flags = openFlagsText(f.isk.flags);
+  } else if (f.usk) {
+    of.path = `socket:[${f.usk.ino}]`;
+    of.flags = openFlagsText(f.usk.flags);
+  } else if (f.psk) {
+    of.path = `socket:[packet ${f.psk.id}]`;
+    of.flags = openFlagsText(f.psk.flags);
+  } else if (f.nlsk) {
+    of.path = `socket:[${f.nlsk.ino}]`;
+    of.flags = openFlagsText(f.nlsk.flags);
+  } else if (f.efd) {
+    of.path = 'anon_inode:[eventfd]';
+    of.flags = openFlagsText(f.efd.flags);
+    of.details = { count: toNumber(f.efd.counter) };
+  } else if (f.epfd) {
+    of.path = 'anon_inode:[eventpoll]';
+    of.flags = openFlagsText(f.epfd.flags);
+    of.details = { targets: f.epfd.tfd.map((t) => `fd ${t.tfd} events 0x${t.events.toString(16)} data 0x${toNumber(t.data).toString(16)}`) };
+  } else if (f.sgfd) {
+    of.path = 'anon_inode:[signalfd]';
+    of.flags = openFlagsText(f.sgfd.flags);
+    const mask = toNumber(f.sgfd.sigmask);
+    const sigs: string[] = [];
+    for (let s = 1; s <= 64; s++) if (Math.floor(mask / 2 ** (s - 1)) % 2 === 1) sigs.push(signalName(s));
+    of.details = { sigmask: `0x${mask.toString(16)}`, signals: sigs };
+  } else if (f.tfd) {
+    of.path = 'anon_inode:[timerfd]';
+    of.flags = openFlagsText(f.tfd.flags);
+    of.details = {
+      clock: CLOCKS[f.tfd.clockid] ?? String(f.tfd.clockid),
+      value_sec: toNumber(f.tfd.vsec),
+      interval_sec: toNumber(f.tfd.isec),
+      ticks: toNumber(f.tfd.ticks),
+    };
+  } else if (f.ify) {
+    of.path = 'anon_inode:inotify';
+    of.flags = openFlagsText(f.ify.flags);
+    of.details = { watches: f.ify.wd.map((w) => `wd ${w.wd} mask 0x${w.mask.toString(16)}${w.f_handle?.path ? ` ${w.f_handle.path}` : ''} ino ${toNumber(w.i_ino)}`) };
+  } else if (f.ffy) {
+    of.path = 'anon_inode:[fanotify]';
+    of.flags = openFlagsText(f.ffy.flags);
+  } else if (f.nsf) {
+    of.path = `ns:[${f.nsf.ns_id}]`;
+    of.flags = openFlagsText(f.nsf.flags);
+  } else if (f.tty) {
+    of.path = `tty[${f.tty.tty_info_id}]`;
+    of.flags = openFlagsText(f.tty.flags);
+  } else if (f.tunf) {
+    of.path = `/dev/net/tun${f.tunf.netdev ? ` (${f.tunf.netdev})` : ''}`;
+  } else if (f.ext) {
+    of.path = `ext[${f.ext.id}]`;
+  } else if (f.bpf) {
+    of.path = 'anon_inode:bpf-map';
+  } else if (f.pidfd) {
+    of.path = `anon_inode:[pidfd] pid ${f.pidfd.nspid}`;
+  } else {
+    of.path = `${type.toLowerCase()}:[${f.id}]`;
+  }
+  return of;
+}
+
+const SHUTDOWN: Record<number, string> = { 0: 'NONE', 1: 'READ', 2: 'WRITE', 3: 'BOTH' };
+
+function socketOf(
+  f: FileEntry,
+  pid: number,
+  fd: number,
+  images: ImageSet,
+  skQueues: Map<number, number>,
+  unixByIno: Map<number, FileEntry>,
+  holders: Map<number, Holder[]>,
+): Socket | undefined {
+  if (f.isk) return inetSocket(f.isk, pid, fd, images, skQueues);
+  if (f.usk) return unixSocket(f.usk, pid, fd, skQueues, unixByIno, holders);
+  if (f.psk) return packetSocket(f.psk, pid, fd, skQueues);
+  if (f.nlsk) return netlinkSocket(f.nlsk, pid, fd);
+  return undefined;
+}
+
+function isZero(words: number[]): boolean {
+  return words.every((w) => w === 0);
+}
+
+function inetSocket(s: InetSkEntry, pid: number, fd: number, images: ImageSet, skQueues: Map<number, number>): Socket {
+  const family = s.family === AF_INET6 ? AF_INET6 : AF_INET;
+  const sock: Socket = {
+    kind: 'inet',
+    pid,
+    fd,
+    ino: s.ino,
+    family: familyName(s.family),
+    type: socketTypeName(s.type),
+    protocol: ipProtocolName(s.proto),
+    state: socketStateName(s.state),
+    local: { address: ipAddressText(s.src_addr.length ? s.src_addr : family === AF_INET ? [0] : [0, 0, 0, 0], family), port: s.src_port },
+    send_buffer: s.opts?.so_sndbuf ?? 0,
+    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    queued: { in: 0, out: 0 },
+  };
+  if (s.dst_port !== 0 || (s.dst_addr.length > 0 && !isZero(s.dst_addr))) {
+    sock.remote = { address: ipAddressText(s.dst_addr.length ? s.dst_addr : [0, 0, 0, 0], family), port: s.dst_port };
+  }
+  if (s.state === 10) sock.backlog = s.backlog;
+  if (s.v6only !== undefined && s.family === AF_INET6) sock.v6only = s.v6only;
+  if (s.shutdown) sock.shutdown = SHUTDOWN[s.shutdown];
+  // TCP queues are in tcp-stream-<ino in hex>.img; datagram queues in sk-queues
+  const ts =
+    images.entriesOf<TcpStreamEntry>(`tcp-stream-${s.ino.toString(16)}.img`)[0] ?? images.entriesOf<TcpStreamEntry>(`tcp-stream-${s.ino}.img`)[0];
+  if (ts) sock.queued = { in: ts.inq_len, out: ts.outq_len };
+  else {
+    const q = skQueues.get(s.id);
+    if (q) sock.queued.in = q;
+  }
+  return sock;
+}
+
+function unixSocket(
+  s: UnixSkEntry,
+  pid: number,
+  fd: number,
+  skQueues: Map<number, number>,
+  unixByIno: Map<number, FileEntry>,
+  holders: Map<number, Holder[]>,
+): Socket {
+  const sock: Socket = {
+    kind: 'unix',
+    pid,
+    fd,
+    ino: s.ino,
+    family: 'UNIX',
+    type: socketTypeName(s.type),
+    state: socketStateName(s.state),
+    path: unixName(s.name),
+    send_buffer: s.opts?.so_sndbuf ?? 0,
+    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    queued: { in: skQueues.get(s.id) ?? 0, out: 0 },
+  };
+  if (s.state === 10) sock.backlog = s.backlog;
+  if (s.shutdown) sock.shutdown = SHUTDOWN[s.shutdown];
+  if (s.peer) {
+    const pf = unixByIno.get(s.peer);
+    const h = pf ? holders.get(pf.id)?.[0] : undefined;
+    const peer: Peer & { ino: number } = { ino: s.peer, pid: h?.pid ?? -1, fd: h?.fd ?? -1 };
+    if (pf?.usk) peer.name = unixName(pf.usk.name);
+    sock.peer = peer;
+  }
+  return sock;
+}
+
+function packetSocket(s: PacketSockEntry, pid: number, fd: number, skQueues: Map<number, number>): Socket {
+  return {
+    kind: 'packet',
+    pid,
+    fd,
+    ino: 0,
+    family: 'PACKET',
+    type: socketTypeName(s.type),
+    protocol: ethProtocolName(s.protocol),
+    send_buffer: s.opts?.so_sndbuf ?? 0,
+    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    queued: { in: skQueues.get(s.id) ?? 0, out: 0 },
+    ifindex: s.ifindex,
+  };
+}
+
+function netlinkSocket(s: NetlinkSkEntry, pid: number, fd: number): Socket {
+  return {
+    kind: 'netlink',
+    pid,
+    fd,
+    ino: s.ino,
+    family: 'NETLINK',
+    type: 'RAW',
+    protocol: netlinkProtocolName(s.protocol),
+    state: socketStateName(s.state),
+    send_buffer: s.opts?.so_sndbuf ?? 0,
+    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    queued: { in: 0, out: 0 },
+    portid: s.portid,
+    groups: [...s.groups],
+  };
+}
