@@ -91,8 +91,8 @@ const FLAG_MAPS: Record<string, ReadonlyArray<readonly [string, bigint]>> = {
   ],
 };
 
-/** CRIU's task states (criu/include/pstree.h / images): what task_core_entry.task_state means. */
-const TASK_STATE_NAMES: Record<number, string> = { 1: 'Alive', 2: 'Dead', 3: 'Stopped', 6: 'Zombie' };
+/** task_core_entry.task_state names as CRIU means them (2, dead, stays a number as in crit). */
+const TASK_STATE_NAMES: Record<number, string> = { 1: 'Alive', 3: 'Stopped', 6: 'Zombie' };
 /** crit 4.2's gen map, which swaps 3 and 6 and has no name for 2. */
 const CRIT_TASK_STATE_NAMES: Record<number, string> = { 1: 'Alive', 3: 'Zombie', 6: 'Stopped' };
 
