@@ -1,0 +1,619 @@
+/**
+ * The memory of a checkpoint: per process, the VMAs of mm-<pid>.img joined with
+ * pagemap-<pid>.img and pages-<pages_id>.img; and the shared memory objects (MAP_SHARED anonymous
+ * memory, memfd, SysV shm) with their own pagemap-shmem-<shmid>.img.
+ *
+ * Reads go through the source: positioned reads on a random-access source; on a compressed
+ * archive every batch of reads (readMany) is served by ONE streaming pass.
+ */
+import { CkptError } from '../../errors.js';
+import type { CheckpointSource, SourceEntry } from '../../source/types.js';
+import { readFiles } from '../../source/memory.js';
+import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
+import { PageMap, PE_PARENT, type MissingReason, type Piece } from './pagemap.js';
+import { isSharedVma, labelFor, protString, VMA_AREA_MEMFD, VMA_AREA_SYSVIPC, VMA_ANON_SHARED, VMA_FILE_PRIVATE, VMA_FILE_SHARED, type MappingTarget, type RegionLabel } from './regions.js';
+
+/** What the memory model needs of the decoded images (ImageSet provides it). */
+export interface ImageLookup {
+  readonly source: CheckpointSource;
+  /** Every entry of the archive, in archive order. */
+  readonly entries: readonly SourceEntry[];
+  image(name: string): CriuImage | undefined;
+  entriesOf<T = Record<string, unknown>>(name: string): T[];
+  /** Archive paths of the protobuf images read, e.g. `checkpoint/core-1.img`. */
+  imagePaths(): string[];
+}
+
+export interface MemoryOptions {
+  /** Page size of the checkpointed machine (default 4096). */
+  pageSize?: number;
+  /** Path of a file by its files.img id, when the caller already has it (default: files.img is decoded here). */
+  resolveFile?: (fileId: number) => string | undefined;
+}
+
+export type SharedKind = 'anon shared' | 'memfd' | 'sysv shm';
+
+/** A mapping of a shared object into a process. */
+export interface SharedMapping {
+  pid: number;
+  start: bigint;
+  end: bigint;
+  /** Offset of `start` in the object. */
+  pgoff: bigint;
+}
+
+/** A shared memory object: MAP_SHARED anonymous memory, a memfd, or a SysV shm segment. */
+export interface SharedMemoryObject {
+  /** Unique key, e.g. `shmem:33`, `sysv:11:0`. */
+  readonly key: string;
+  readonly kind: SharedKind;
+  /** CRIU's shmid: the id of pagemap-shmem-<shmid>.img (for SysV: the shm id). */
+  readonly shmid: number;
+  /** memfd name (`ckpt-memfd`), or for MAP_SHARED anonymous memory dumped as memfd: `/dev/zero`. */
+  readonly name?: string;
+  /** SysV key. */
+  readonly sysvKey?: number;
+  /** Size of the object in bytes, when the images say. */
+  readonly size?: bigint;
+  /** Pages of the object, when it has a pagemap. */
+  readonly pagemap?: PageMap;
+  /** Contents stored inline (SysV shm of old images, without in_pagemaps). */
+  readonly inline?: Uint8Array;
+  /** Processes that map it. */
+  readonly mappings: SharedMapping[];
+  /** Pages with data in the checkpoint. */
+  readonly pagesPresent: number;
+}
+
+export interface MemoryRegion {
+  start: bigint;
+  end: bigint;
+  /** PROT_* bits. */
+  prot: number;
+  /** MAP_* bits. */
+  flags: number;
+  /** CRIU's VMA_* status bits. */
+  status: number;
+  /** "rw-p" like /proc/pid/maps. */
+  perms: string;
+  label: RegionLabel;
+  /** File-backed regions: the file's path (memfd: `memfd:<name>`). */
+  path?: string;
+  /** File-backed regions: offset of `start` in the file. */
+  offset?: bigint;
+  /** Shared regions: the object holding the pages. */
+  shared?: SharedMemoryObject;
+  /** Pages of the region whose bytes are in the checkpoint. */
+  pagesPresent: number;
+  /** Pages of the region. */
+  pages: number;
+}
+
+export interface MissingRange {
+  address: bigint;
+  length: number;
+  reason: MissingReason;
+}
+
+export interface ReadResult {
+  /** The bytes; what is missing reads as zeros. */
+  bytes: Uint8Array;
+  /** Ranges that are not in the checkpoint, in address order. */
+  missing: MissingRange[];
+}
+
+export interface ProcessMemory {
+  readonly pid: number;
+  /** The VMAs with labels, in address order ([] for a zombie). */
+  regions(): MemoryRegion[];
+  /** The region containing an address. */
+  regionAt(address: bigint): MemoryRegion | undefined;
+  /** `length` bytes at `address`; pages not in the checkpoint read as zeros (see readDetailed). */
+  read(address: bigint, length: number): Promise<Uint8Array>;
+  /** Bytes plus the ranges that were not in the checkpoint. */
+  readDetailed(address: bigint, length: number): Promise<ReadResult>;
+  /** Many reads, served by one pass over a compressed archive. */
+  readMany(requests: readonly { address: bigint; length: number }[]): Promise<ReadResult[]>;
+  /** Bytes of private memory with data in the checkpoint (pages of pagemap-<pid>.img). */
+  readonly privateBytes: number;
+  /** Bytes of shared memory mapped by this process with data in the checkpoint. */
+  readonly sharedBytes: number;
+  /** mm-<pid>.img's entry, when there is one. */
+  readonly mm?: MmEntry;
+  /** The private pagemap, when there is one. */
+  readonly pagemap?: PageMap;
+}
+
+/** A read request for CheckpointMemory.readMany. */
+export interface MemoryReadRequest {
+  pid: number;
+  address: bigint;
+  length: number;
+}
+
+function imageName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+interface FileTarget {
+  kind: 'reg' | 'memfd';
+  path?: string;
+  inodeId?: number;
+}
+
+/** Per-region resolution of where bytes come from. */
+interface RegionBacking {
+  region: MemoryRegion;
+  /** For shared (and private memfd) mappings: the object, keyed by object offset. */
+  object?: SharedMemoryObject;
+  /** True when pages come from the object first (MAP_SHARED); false when the private pagemap is first. */
+  sharedFirst: boolean;
+}
+
+class ProcessMemoryImpl implements ProcessMemory {
+  readonly privateBytes: number;
+  readonly sharedBytes: number;
+  constructor(
+    private readonly owner: CheckpointMemory,
+    readonly pid: number,
+    private readonly backings: RegionBacking[],
+    readonly mm: MmEntry | undefined,
+    readonly pagemap: PageMap | undefined,
+  ) {
+    let shared = 0;
+    for (const b of backings) if (b.sharedFirst) shared += b.region.pagesPresent;
+    this.sharedBytes = shared * owner.pageSize;
+    this.privateBytes = pagemap ? pagemap.fileRuns.reduce((n, r) => n + r.pages, 0) * owner.pageSize + parentOnlyBytes(pagemap) : 0;
+  }
+
+  regions(): MemoryRegion[] {
+    return this.backings.map((b) => b.region);
+  }
+
+  private backingIndex(address: bigint): number {
+    let lo = 0;
+    let hi = this.backings.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.backings[mid]!.region.end <= address) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  regionAt(address: bigint): MemoryRegion | undefined {
+    const b = this.backings[this.backingIndex(address)];
+    return b && b.region.start <= address ? b.region : undefined;
+  }
+
+  /** Where the bytes [address, address+length) are, as pieces keyed by address. */
+  locate(address: bigint, length: number): Piece[] {
+    const out: Piece[] = [];
+    const end = address + BigInt(length);
+    let pos = address;
+    let i = this.backingIndex(address);
+    while (pos < end) {
+      const b = this.backings[i];
+      if (!b || b.region.start >= end) {
+        out.push({ kind: 'missing', at: pos, length: Number(end - pos), reason: 'unmapped' });
+        break;
+      }
+      const r = b.region;
+      if (r.start > pos) {
+        out.push({ kind: 'missing', at: pos, length: Number(r.start - pos), reason: 'unmapped' });
+        pos = r.start;
+      }
+      const to = r.end < end ? r.end : end;
+      const n = Number(to - pos);
+      if (b.sharedFirst) {
+        this.fromObject(b, pos, n, out);
+      } else if (this.pagemap) {
+        const own = this.pagemap.locate(pos, n);
+        for (const p of own) {
+          if (p.kind === 'missing' && p.reason === 'not-dumped' && b.object) this.fromObject(b, p.at, p.length, out);
+          else out.push(p);
+        }
+      } else {
+        out.push({ kind: 'missing', at: pos, length: n, reason: 'not-dumped' });
+      }
+      pos = to;
+      i++;
+    }
+    return out;
+  }
+
+  private fromObject(b: RegionBacking, at: bigint, length: number, out: Piece[]): void {
+    const o = b.object;
+    const delta = (b.region.offset ?? 0n) - b.region.start; // object offset = address + delta
+    if (o?.pagemap) {
+      for (const p of o.pagemap.locate(at + delta, length)) out.push({ ...p, at: p.at - delta });
+    } else if (o?.inline) {
+      const off = Number(at + delta);
+      const have = Math.max(0, Math.min(length, o.inline.length - off));
+      if (have > 0) out.push({ kind: 'bytes', at, length: have, bytes: o.inline, offset: off });
+      if (have < length) out.push({ kind: 'missing', at: at + BigInt(have), length: length - have, reason: 'not-dumped' });
+    } else {
+      out.push({ kind: 'missing', at, length, reason: 'not-dumped' });
+    }
+  }
+
+  async read(address: bigint, length: number): Promise<Uint8Array> {
+    return (await this.readDetailed(address, length)).bytes;
+  }
+
+  async readDetailed(address: bigint, length: number): Promise<ReadResult> {
+    return (await this.readMany([{ address, length }]))[0]!;
+  }
+
+  async readMany(requests: readonly { address: bigint; length: number }[]): Promise<ReadResult[]> {
+    return this.owner.readMany(requests.map((r) => ({ pid: this.pid, ...r })));
+  }
+}
+
+function parentOnlyBytes(pm: PageMap): number {
+  if (!pm.parent) return 0;
+  let n = 0;
+  for (const r of pm.runs) if (!(r.flags & 4) && r.flags & PE_PARENT) n += pm.parent.pagesWithData(r.start, r.end) * pm.pageSize;
+  return n;
+}
+
+/** The memory of every process of a checkpoint, and the shared memory objects. */
+export class CheckpointMemory {
+  readonly pageSize: number;
+  private readonly procs = new Map<number, ProcessMemoryImpl>();
+  private readonly objects = new Map<string, SharedMemoryObject>();
+  private readonly comms = new Map<number, string>();
+  readonly source: CheckpointSource;
+
+  private constructor(
+    private readonly images: ImageLookup,
+    options: MemoryOptions,
+    parents: Map<string, PageMap>,
+  ) {
+    this.source = images.source;
+    const ps = options.pageSize ?? 4096;
+    if (!Number.isInteger(ps) || ps < 512 || (ps & (ps - 1)) !== 0) throw new CkptError(`page size ${ps} is not a power of two of at least 512`);
+    this.pageSize = ps;
+    this.build(options, parents);
+  }
+
+  /**
+   * Builds the memory model from decoded images (an ImageSet). When pagemaps have PE_PARENT pages
+   * and the parent images are in the source, they are read too (one pass).
+   */
+  static async load(images: ImageLookup, options: MemoryOptions = {}): Promise<CheckpointMemory> {
+    const first = new CheckpointMemory(images, options, new Map());
+    if (!first.needsParent()) return first;
+    const parents = await loadParents(images, first.pageSize);
+    return parents.size ? new CheckpointMemory(images, options, parents) : first;
+  }
+
+  /** Synchronous build without parent images (PE_PARENT pages report 'in-parent'). */
+  static fromImages(images: ImageLookup, options: MemoryOptions = {}): CheckpointMemory {
+    return new CheckpointMemory(images, options, new Map());
+  }
+
+  private needsParent(): boolean {
+    const maps = [...[...this.procs.values()].map((p) => p.pagemap), ...[...this.objects.values()].map((o) => o.pagemap)];
+    return maps.some((m) => m?.runs.some((r) => r.flags & PE_PARENT && !(r.flags & 4)));
+  }
+
+  /** Pids of the processes, in pstree order. */
+  pids(): number[] {
+    return [...this.procs.keys()];
+  }
+
+  /** The process's name (core-<pid>.img task_core_entry.comm), when known. */
+  comm(pid: number): string | undefined {
+    return this.comms.get(pid);
+  }
+
+  /** The memory of one process; a CkptError for a pid not in the checkpoint. */
+  forPid(pid: number): ProcessMemory {
+    const p = this.procs.get(pid);
+    if (!p) throw new CkptError(`no process with pid ${pid} in the checkpoint (pids: ${this.pids().join(', ')})`, this.source.label);
+    return p;
+  }
+
+  has(pid: number): boolean {
+    return this.procs.has(pid);
+  }
+
+  /** Every process's memory, in pstree order. */
+  processes(): ProcessMemory[] {
+    return [...this.procs.values()];
+  }
+
+  /** The shared memory objects (MAP_SHARED anonymous, memfd, SysV shm). */
+  sharedObjects(): SharedMemoryObject[] {
+    return [...this.objects.values()];
+  }
+
+  /** Every pagemap with data: private ones by pid, and the shared objects'. */
+  pagemaps(): { pagemap: PageMap; pid?: number; object?: SharedMemoryObject }[] {
+    const out: { pagemap: PageMap; pid?: number; object?: SharedMemoryObject }[] = [];
+    for (const p of this.procs.values()) if (p.pagemap) out.push({ pagemap: p.pagemap, pid: p.pid });
+    for (const o of this.objects.values()) if (o.pagemap) out.push({ pagemap: o.pagemap, object: o });
+    return out;
+  }
+
+  /** @internal: where the bytes of a process's range are. */
+  locate(pid: number, address: bigint, length: number): Piece[] {
+    return (this.forPid(pid) as ProcessMemoryImpl).locate(address, length);
+  }
+
+  /**
+   * Many reads at once, over any processes. On a compressed archive they are served by one pass
+   * over the archive; on a random-access source by positioned reads, adjacent ones merged.
+   */
+  async readMany(requests: readonly MemoryReadRequest[]): Promise<ReadResult[]> {
+    const results: ReadResult[] = [];
+    const jobs: { piece: Extract<Piece, { kind: 'file' }>; dest: Uint8Array; at: number }[] = [];
+    for (const req of requests) {
+      if (!Number.isSafeInteger(req.length) || req.length < 0) throw new CkptError(`bad read length ${req.length}`);
+      const bytes = new Uint8Array(req.length);
+      const missing: MissingRange[] = [];
+      for (const p of this.locate(req.pid, req.address, req.length)) {
+        const at = Number(p.at - req.address);
+        if (p.kind === 'file') jobs.push({ piece: p, dest: bytes, at });
+        else if (p.kind === 'bytes') bytes.set(p.bytes.subarray(p.offset, p.offset + p.length), at);
+        else {
+          const last = missing[missing.length - 1];
+          if (last && last.reason === p.reason && last.address + BigInt(last.length) === p.at) last.length += p.length;
+          else missing.push({ address: p.at, length: p.length, reason: p.reason });
+        }
+      }
+      results.push({ bytes, missing });
+    }
+    await this.fetch(jobs);
+    return results;
+  }
+
+  /** Copies file pieces into their destinations: positioned reads, or one streaming pass. */
+  private async fetch(jobs: { piece: Extract<Piece, { kind: 'file' }>; dest: Uint8Array; at: number }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const byFile = new Map<string, typeof jobs>();
+    for (const j of jobs) {
+      let l = byFile.get(j.piece.file);
+      if (!l) byFile.set(j.piece.file, (l = []));
+      l.push(j);
+    }
+    for (const l of byFile.values()) l.sort((a, b) => a.piece.offset - b.piece.offset);
+    const src = this.source;
+    if (src.randomAccess) {
+      for (const [file, l] of byFile) {
+        // merge jobs whose file ranges are close, read each merged span once
+        let i = 0;
+        while (i < l.length) {
+          let j = i;
+          let spanEnd = l[i]!.piece.offset + l[i]!.piece.length;
+          while (j + 1 < l.length && l[j + 1]!.piece.offset <= spanEnd + 65536 && l[j + 1]!.piece.offset + l[j + 1]!.piece.length - l[i]!.piece.offset <= 64 << 20) {
+            j++;
+            spanEnd = Math.max(spanEnd, l[j]!.piece.offset + l[j]!.piece.length);
+          }
+          const base = l[i]!.piece.offset;
+          const buf = await src.readRange(file, base, spanEnd - base);
+          if (buf.length < spanEnd - base) throw new CkptError(`pages file is shorter than its pagemap says (${buf.length + base} bytes, needs ${spanEnd})`, file);
+          for (let k = i; k <= j; k++) {
+            const jb = l[k]!;
+            jb.dest.set(buf.subarray(jb.piece.offset - base, jb.piece.offset - base + jb.piece.length), jb.at);
+          }
+          i = j + 1;
+        }
+      }
+      return;
+    }
+    const seen = new Set<string>();
+    await src.walk(
+      (e) => byFile.has(e.path),
+      async (e, body) => {
+        if (seen.has(e.path)) return; // a later duplicate member: the first one wins, as in indexing
+        seen.add(e.path);
+        const l = byFile.get(e.path)!;
+        let pos = 0;
+        let k = 0;
+        for await (const chunk of body) {
+          const cEnd = pos + chunk.length;
+          // jobs overlapping this chunk; jobs are sorted by offset
+          while (k < l.length && l[k]!.piece.offset + l[k]!.piece.length <= pos) k++;
+          for (let m = k; m < l.length && l[m]!.piece.offset < cEnd; m++) {
+            const jb = l[m]!;
+            const a = Math.max(jb.piece.offset, pos);
+            const b = Math.min(jb.piece.offset + jb.piece.length, cEnd);
+            if (b > a) jb.dest.set(chunk.subarray(a - pos, b - pos), jb.at + (a - jb.piece.offset));
+          }
+          pos = cEnd;
+          if (k >= l.length) break;
+        }
+        const last = l[l.length - 1]!;
+        if (pos < last.piece.offset + last.piece.length && k < l.length) throw new CkptError(`pages file is shorter than its pagemap says (${pos} bytes)`, e.path);
+      },
+    );
+    for (const f of byFile.keys()) if (!seen.has(f)) throw new CkptError(`pages file ${imageName(f)} is missing from the checkpoint`, src.label);
+  }
+
+  private build(options: MemoryOptions, parents: Map<string, PageMap>): void {
+    const im = this.images;
+    const ps = this.pageSize;
+    const paths = new Set(im.imagePaths());
+    const entryPaths = new Set(im.entries.map((e) => e.path));
+    const pagemapOf = (image: string): PageMap | undefined => {
+      const img = im.image(image);
+      if (!img || img.magic !== 'PAGEMAP') return undefined;
+      const pm = PageMap.fromEntries(img.file, img.entries, ps);
+      if (!entryPaths.has(pm.pagesFile) && pm.dataBytes > 0) {
+        // pages file absent: every present page is reported missing by the reads that need it
+      }
+      pm.parent = parents.get(imageName(img.file));
+      return pm;
+    };
+
+    // files.img (CRIU >= 3.?) or the older per-type reg-files.img
+    const files = new Map<number, FileTarget>();
+    for (const f of im.entriesOf<FileEntry>('files.img')) {
+      if (f.reg) files.set(f.id, { kind: 'reg', path: f.reg.name });
+      else if (f.memfd) files.set(f.id, { kind: 'memfd', inodeId: f.memfd.inode_id });
+    }
+    for (const r of im.entriesOf<RegFileEntry>('reg-files.img')) if (!files.has(r.id)) files.set(r.id, { kind: 'reg', path: r.name });
+    const memfdInodes = new Map<number, MemfdInodeEntry>();
+    for (const m of im.entriesOf<MemfdInodeEntry>('memfd.img')) memfdInodes.set(Number(m.inode_id), m);
+
+    // SysV shm segments, per IPC namespace (ipcns-shm-<nsid>.img)
+    const sysv = new Map<number, Map<number, IpcShmEntry & { extra?: unknown }>>();
+    for (const p of paths) {
+      const m = /\/ipcns-shm-(\d+)\.img$/.exec(p);
+      if (!m) continue;
+      const byId = new Map<number, IpcShmEntry & { extra?: unknown }>();
+      for (const e of im.entriesOf<IpcShmEntry & { extra?: unknown }>(imageName(p))) byId.set(e.desc.id, e);
+      sysv.set(Number(m[1]), byId);
+    }
+
+    const object = (key: string, make: () => Omit<SharedMemoryObject, 'key' | 'mappings' | 'pagesPresent'>): SharedMemoryObject => {
+      let o = this.objects.get(key);
+      if (!o) {
+        const base = make();
+        const pagesPresent = base.pagemap ? base.pagemap.pagesWithData(0n, 1n << 63n) : base.inline ? Math.ceil(base.inline.length / ps) : 0;
+        o = { ...base, key, mappings: [], pagesPresent };
+        this.objects.set(key, o);
+      }
+      return o;
+    };
+    const shmemObject = (shmid: number, kind: SharedKind, extra: { name?: string; size?: bigint; sysvKey?: number; inline?: Uint8Array }): SharedMemoryObject =>
+      object(kind === 'sysv shm' ? `sysv:${shmid}` : `shmem:${shmid}`, () => ({ kind, shmid, ...extra, pagemap: pagemapOf(`pagemap-shmem-${shmid}.img`) }));
+
+    for (const t of im.entriesOf<PstreeEntry>('pstree.img')) {
+      const pid = t.pid;
+      const core = im.entriesOf<CoreEntry>(`core-${pid}.img`)[0];
+      if (core?.tc?.comm !== undefined) this.comms.set(pid, core.tc.comm);
+      const mm = im.entriesOf<MmEntry>(`mm-${pid}.img`)[0];
+      const pagemap = pagemapOf(`pagemap-${pid}.img`);
+      const ids = im.entriesOf<TaskKobjIdsEntry>(`ids-${pid}.img`)[0] ?? core?.ids;
+      const backings: RegionBacking[] = [];
+      const vmas = (mm?.vmas ?? []).slice().sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      for (const v of vmas) backings.push(this.backing(pid, v, mm, pagemap, files, memfdInodes, sysv, ids?.ipc_ns_id, shmemObject, options));
+      this.procs.set(pid, new ProcessMemoryImpl(this, pid, backings, mm, pagemap));
+    }
+    // objects nobody maps (a memfd only held open, a SysV segment not attached) are objects too
+    for (const [ino, m] of memfdInodes) {
+      void ino;
+      if (paths.has(`checkpoint/pagemap-shmem-${m.shmid}.img`)) shmemObject(m.shmid, m.name.startsWith('/dev/zero') ? 'anon shared' : 'memfd', { name: m.name, size: m.size });
+    }
+    for (const byId of sysv.values()) {
+      for (const e of byId.values()) {
+        const inline = e.extra instanceof Uint8Array ? e.extra : undefined;
+        shmemObject(e.desc.id, 'sysv shm', { size: e.size, sysvKey: e.desc.key, inline });
+      }
+    }
+  }
+
+  private backing(
+    pid: number,
+    v: VmaEntry,
+    mm: MmEntry | undefined,
+    pagemap: PageMap | undefined,
+    files: Map<number, FileTarget>,
+    memfdInodes: Map<number, MemfdInodeEntry>,
+    sysv: Map<number, Map<number, IpcShmEntry & { extra?: unknown }>>,
+    ipcNs: number | undefined,
+    shmemObject: (shmid: number, kind: SharedKind, extra: { name?: string; size?: bigint; sysvKey?: number; inline?: Uint8Array }) => SharedMemoryObject,
+    options: MemoryOptions,
+  ): RegionBacking {
+    const ps = BigInt(this.pageSize);
+    let target: MappingTarget | undefined;
+    let obj: SharedMemoryObject | undefined;
+    let path: string | undefined;
+    let offset: bigint | undefined;
+    const shared = isSharedVma(v);
+    const shmid = Number(v.shmid);
+    if (v.status & VMA_AREA_SYSVIPC) {
+      const ns = (ipcNs !== undefined ? sysv.get(ipcNs) : undefined) ?? [...sysv.values()].find((m) => m.has(shmid));
+      const e = ns?.get(shmid);
+      const inline = e?.extra instanceof Uint8Array ? e.extra : undefined;
+      obj = shmemObject(shmid, 'sysv shm', { size: e?.size, sysvKey: e?.desc.key, inline });
+      target = { kind: 'sysv shm' };
+      offset = v.pgoff;
+    } else if (v.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED) || v.status & VMA_AREA_MEMFD) {
+      const f = files.get(shmid);
+      offset = v.pgoff;
+      if (f?.kind === 'memfd') {
+        const ino = f.inodeId !== undefined ? memfdInodes.get(f.inodeId) : undefined;
+        if (ino) {
+          const anon = ino.name.startsWith('/dev/zero');
+          obj = shmemObject(ino.shmid, anon ? 'anon shared' : 'memfd', { name: ino.name, size: ino.size });
+          target = anon ? { kind: 'anon shared' } : { kind: 'memfd', path: `memfd:${ino.name}` };
+          path = anon ? undefined : `memfd:${ino.name}`;
+        } else target = { kind: 'memfd' };
+      } else {
+        path = options.resolveFile?.(shmid) ?? f?.path;
+        target = { kind: 'file', path };
+      }
+    } else if (v.status & VMA_ANON_SHARED) {
+      obj = shmemObject(shmid, 'anon shared', {});
+      target = { kind: 'anon shared' };
+      offset = v.pgoff;
+    }
+    const label = labelFor(v, mm, target);
+    const sharedFirst = shared && obj !== undefined;
+    if (obj && sharedFirst) obj.mappings.push({ pid, start: v.start, end: v.end, pgoff: v.pgoff });
+    const pages = Number((v.end - v.start) / ps);
+    const region: MemoryRegion = {
+      start: v.start,
+      end: v.end,
+      prot: v.prot,
+      flags: v.flags,
+      status: v.status,
+      perms: protString(v.prot, v.flags),
+      label,
+      pagesPresent: 0,
+      pages,
+    };
+    if (path !== undefined) region.path = path;
+    if (offset !== undefined && (label === 'file' || label === 'memfd' || path !== undefined)) region.offset = offset;
+    else if (offset !== undefined && obj) region.offset = offset;
+    if (obj) region.shared = obj;
+    // pages with data: private first, then the object for what the private map lacks
+    let present = 0;
+    if (sharedFirst) {
+      if (obj!.pagemap) present = obj!.pagemap.pagesWithData(v.pgoff, v.pgoff + (v.end - v.start));
+      else if (obj!.inline) present = Math.min(pages, Math.max(0, Math.ceil((obj!.inline.length - Number(v.pgoff)) / this.pageSize)));
+    } else {
+      present = pagemap ? pagemap.pagesWithData(v.start, v.end) : 0;
+      if (obj?.pagemap && pagemap) {
+        // private mapping of a memfd: pages not copied-on-write come from the object
+        const own = pagemap.pagesWithData(v.start, v.end);
+        const fromObj = obj.pagemap.pagesWithData(v.pgoff, v.pgoff + (v.end - v.start));
+        present = Math.min(pages, Math.max(own, fromObj));
+      }
+    }
+    region.pagesPresent = present;
+    return { region, object: obj, sharedFirst };
+  }
+}
+
+/** Reads the parent (pre-dump) pagemaps when the checkpoint has them, in one pass. */
+async function loadParents(images: ImageLookup, pageSize: number): Promise<Map<string, PageMap>> {
+  const out = new Map<string, PageMap>();
+  const all = images.entries.map((e) => e.path);
+  const prefixes = ['checkpoint/parent/', 'parent/', 'pre-checkpoint/'];
+  const prefix = prefixes.find((p) => all.some((x) => x.startsWith(p) && /\/pagemap-/.test(x)));
+  if (!prefix) return out;
+  // the chain: prefix, prefix + 'parent/', ... as far as images go
+  const chain: string[] = [];
+  for (let p = prefix; all.some((x) => x.startsWith(p) && /pagemap-[^/]*\.img$/.test(x.slice(p.length))) && chain.length < 16; p += 'parent/') chain.push(p);
+  const wanted = (path: string) => chain.some((c) => path.startsWith(c) && /^pagemap-[^/]*\.img$/.test(path.slice(c.length)));
+  const bytes = await readFiles(images.source, (e) => e.type === 'file' && wanted(e.path));
+  // deepest first, so each level can point at the next one up
+  let below = new Map<string, PageMap>();
+  for (const dir of chain.slice().reverse()) {
+    const level = new Map<string, PageMap>();
+    for (const [path, b] of bytes) {
+      if (!path.startsWith(dir) || path.slice(dir.length).includes('/')) continue;
+      const img = decodeImage(path, b);
+      const pm = PageMap.fromEntries(path, img.entries, pageSize);
+      pm.parent = below.get(imageName(path));
+      level.set(imageName(path), pm);
+    }
+    below = level;
+  }
+  return below;
+}

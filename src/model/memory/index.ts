@@ -1,0 +1,21 @@
+/**
+ * model/memory: process memory from CRIU images (mm, pagemap, pages, shmem pagemaps, memfd,
+ * SysV shm), reads by address, and streaming search. Runtime-neutral: bytes come from the
+ * CheckpointSource; nothing here touches fs.
+ */
+export { CheckpointMemory } from './checkpoint-memory.js';
+export type {
+  ImageLookup,
+  MemoryOptions,
+  ProcessMemory,
+  MemoryRegion,
+  MemoryReadRequest,
+  MissingRange,
+  ReadResult,
+  SharedMemoryObject,
+  SharedMapping,
+  SharedKind,
+} from './checkpoint-memory.js';
+export { PageMap, PE_PARENT, PE_LAZY, PE_PRESENT, normaliseFlags, pageCount } from './pagemap.js';
+export type { PageRun, Piece, MissingReason } from './pagemap.js';
+export { labelFor, protString, type RegionLabel } from './regions.js';

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { openSource } from '../src/node.js';
+import { ImageSet } from '../src/model/image-set.js';
+import { CheckpointMemory, PageMap, PE_LAZY, PE_PARENT, PE_PRESENT } from '../src/model/memory/index.js';
+import type { PagemapEntry } from '../src/images/index.js';
+import { fixture } from './helpers.js';
+
+interface Secret {
+  kind: string;
+  pid: number;
+  addr: string;
+  len: number;
+  marker: string;
+}
+const facts = JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8')) as {
+  secrets: Secret[];
+  processes: { pid: number; comm: string; arg_start?: string; arg_end?: string; env_start?: string; env_end?: string }[];
+  longargv: { env: string[]; argv_first: string; argv_last: string };
+};
+
+async function memoryOf(format: string) {
+  const source = await openSource(fixture('podman', `procs-${format}.tar`));
+  const images = await ImageSet.load(source);
+  return { source, memory: await CheckpointMemory.load(images) };
+}
+
+const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+
+describe('PageMap: page locations as CRIU writes them', () => {
+  const e = (vaddr: number, n: number, extra: Partial<PagemapEntry> = {}): PagemapEntry => ({ vaddr: BigInt(vaddr), compat_nr_pages: 0, nr_pages: BigInt(n), ...extra });
+
+  it('advances the pages-file offset only over PE_PRESENT entries', () => {
+    const pm = new PageMap('checkpoint/pagemap-1.img', 'checkpoint/pages-1.img', 1, [
+      e(0x1000, 2, { flags: PE_PRESENT }),
+      e(0x5000, 3, { flags: PE_LAZY }),
+      e(0x9000, 1, { flags: PE_PARENT }),
+      e(0xa000, 2, { flags: PE_PRESENT | PE_LAZY }),
+    ], 4096);
+    expect(pm.runs.map((r) => r.offset)).toEqual([0, -1, -1, 8192]);
+    expect(pm.dataBytes).toBe(4 * 4096);
+    const pieces = pm.locate(0x2000n, 0xa000 - 0x2000 + 10);
+    expect(pieces.map((p) => [p.kind, p.kind === 'missing' ? p.reason : p.kind === 'file' ? p.offset : 0, p.length])).toEqual([
+      ['file', 4096, 4096],
+      ['missing', 'not-dumped', 0x2000],
+      ['missing', 'lazy', 0x3000],
+      ['missing', 'not-dumped', 0x1000],
+      ['missing', 'in-parent', 0x1000],
+      ['file', 8192, 10],
+    ]);
+  });
+
+  it('reads compat_nr_pages from images before CRIU 4.2, and normalises in_parent and absent flags', () => {
+    const pm = new PageMap('p', 'pages-1.img', 1, [
+      { vaddr: 0x1000n, compat_nr_pages: 2 },
+      { vaddr: 0x3000n, compat_nr_pages: 1, in_parent: true },
+      { vaddr: 0x4000n, compat_nr_pages: 1 },
+    ], 4096);
+    expect(pm.runs.map((r) => [r.pages, r.flags, r.offset])).toEqual([
+      [2, PE_PRESENT, 0],
+      [1, PE_PARENT, -1],
+      [1, PE_PRESENT, 8192],
+    ]);
+  });
+
+  it('reads PE_PARENT pages from the parent pagemap when there is one', () => {
+    const pm = new PageMap('p', 'pages-2.img', 2, [e(0x1000, 1, { flags: PE_PRESENT }), e(0x2000, 2, { flags: PE_PARENT })], 4096);
+    pm.parent = new PageMap('parent/p', 'parent/pages-1.img', 1, [e(0x2000, 1, { flags: PE_PRESENT }), e(0x3000, 1, { flags: PE_PRESENT })], 4096);
+    const pieces = pm.locate(0x1000n, 0x3000);
+    expect(pieces.map((p) => [p.kind, p.kind === 'file' ? `${p.file}@${p.offset}` : '', p.length])).toEqual([
+      ['file', 'pages-2.img@0', 4096],
+      ['file', 'parent/pages-1.img@0', 4096],
+      ['file', 'parent/pages-1.img@4096', 4096],
+    ]);
+    expect(pm.pagesWithData(0n, 0x10000n)).toBe(3);
+  });
+
+  it('finds runs by binary search', () => {
+    const entries: PagemapEntry[] = [];
+    for (let i = 0; i < 10000; i++) entries.push(e(0x100000 + i * 0x3000, 2, { flags: PE_PRESENT }));
+    const pm = new PageMap('p', 'pages-1.img', 1, entries, 4096);
+    expect(pm.find(BigInt(0x100000 + 5000 * 0x3000 + 0x1fff))?.offset).toBe(5000 * 8192);
+    expect(pm.find(BigInt(0x100000 + 5000 * 0x3000 + 0x2000))).toBeUndefined();
+  });
+});
+
+describe.each(['none', 'gzip', 'zstd'])('CheckpointMemory (procs-%s.tar)', (format) => {
+  it('reads every planted secret at its address', async () => {
+    const { source, memory } = await memoryOf(format);
+    try {
+      for (const s of facts.secrets) {
+        const got = await memory.forPid(s.pid).read(BigInt(s.addr), s.len);
+        expect(latin1(got), `${s.kind} at ${s.addr}`).toBe(s.marker);
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('reads argv and environment of every process in one batch', async () => {
+    const { source, memory } = await memoryOf(format);
+    try {
+      const p = facts.processes.find((x) => x.pid === 9)!;
+      const [argv, env] = await memory.forPid(9).readMany([
+        { address: BigInt(p.arg_start!), length: Number(BigInt(p.arg_end!) - BigInt(p.arg_start!)) },
+        { address: BigInt(p.env_start!), length: Number(BigInt(p.env_end!) - BigInt(p.env_start!)) },
+      ]);
+      const args = latin1(argv!.bytes).split('\0');
+      expect(args).toContain(facts.longargv.argv_first);
+      expect(args).toContain(facts.longargv.argv_last);
+      expect(latin1(env!.bytes).split('\0').filter(Boolean)).toEqual(facts.longargv.env);
+      expect(argv!.missing).toEqual([]);
+    } finally {
+      await source.close();
+    }
+  });
+});
+
+describe('regions', () => {
+  it('labels heap, stack, vdso, vvar, vsyscall, file, memfd, anon shared and sysv shm', async () => {
+    const { source, memory } = await memoryOf('none');
+    try {
+      const m = memory.forPid(1);
+      const at = (a: string) => m.regionAt(BigInt(a))!;
+      const kinds: Record<string, string> = { heap: 'heap', stack: 'stack', 'shared-anon': 'anon shared', memfd: 'memfd', 'sysv-shm': 'sysv shm', 'page-straddle': 'anon' };
+      for (const s of facts.secrets) expect(at(s.addr).label, s.kind).toBe(kinds[s.kind]);
+      const labels = m.regions().map((r) => r.label);
+      for (const l of ['vdso', 'vvar', 'vsyscall', 'file']) expect(labels).toContain(l);
+      const memfd = at(facts.secrets.find((s) => s.kind === 'memfd')!.addr);
+      expect(memfd.path).toBe('memfd:ckpt-memfd');
+      expect(memfd.shared?.kind).toBe('memfd');
+      const exe = m.regions().find((r) => r.label === 'file')!;
+      expect(exe.path).toBe('/ckpt-workload');
+      expect(exe.offset).toBe(0n);
+      const sysv = at(facts.secrets.find((s) => s.kind === 'sysv-shm')!.addr);
+      expect(sysv.shared?.sysvKey).toBe(1129009236);
+      expect(memory.comm(1)).toBe('ckpt-main');
+      expect(m.privateBytes).toBeGreaterThan(0);
+      expect(m.sharedBytes).toBe(3 * 4096);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('reports unmapped and undumped ranges as missing, zero-filled', async () => {
+    const { source, memory } = await memoryOf('none');
+    try {
+      const r = await memory.forPid(1).readDetailed(0x1000n, 16);
+      expect(r.missing).toEqual([{ address: 0x1000n, length: 16, reason: 'unmapped' }]);
+      expect([...r.bytes]).toEqual(new Array(16).fill(0));
+      expect(() => memory.forPid(4242)).toThrow(/no process with pid 4242/);
+    } finally {
+      await source.close();
+    }
+  });
+});
