@@ -11,10 +11,12 @@ import {
   base64Lines,
   decodeImage,
   hasMessage,
+  entriesOf,
   isRawImageName,
   magicByName,
   magicByValue,
   messageInfo,
+  pagemapOf,
   quotedPrintable,
   rawImageKind,
   schemaRoot,
@@ -82,6 +84,7 @@ function expectCkptError(f: () => unknown, file: string, offset: number | undefi
 }
 
 const FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
+const good = () => entry('pstree_entry', { pid: 1, ppid: 0, pgid: 1, sid: 1, threads: [1] });
 // Python 3.14 outputs (quopri.encodestring, base64.encodebytes, IPv6Address.compressed), made in the checkpoint lab.
 const QP_VECTORS: Array<[string, string]> = [
   ["", ""],
@@ -347,6 +350,15 @@ describe('framing and payloads', () => {
     ]);
     // a pagemap with only its head
     expect(decodeImage('pagemap-9.img', image('PAGEMAP', entry('pagemap_head', { pages_id: 1 }))).entries).toHaveLength(1);
+  });
+
+  it('gives typed entries by magic', () => {
+    const tree = entriesOf(decodeImage('pstree.img', image('PSTREE', good())), 'PSTREE');
+    expect(tree[0]!.threads).toEqual([1]);
+    const pm = pagemapOf(decodeImage('pagemap-1.img', image('PAGEMAP', entry('pagemap_head', { pages_id: 3 }), entry('pagemap_entry', { vaddr: 4096, compat_nr_pages: 0, nr_pages: 1 }))));
+    expect(pm.head.pages_id).toBe(3);
+    expect(pm.entries.map((e) => e.vaddr)).toEqual([4096n]);
+    expectCkptError(() => entriesOf(decodeImage('pstree.img', image('PSTREE', good())), 'CORE'), 'pstree.img', 0, /expected a CORE image, found PSTREE/);
   });
 
   it('reads pipe, fifo, socket-queue and BPF map payloads', () => {

@@ -28,6 +28,7 @@
  *   Typed message interfaces (PstreeEntry, CoreEntry, MmEntry, VmaEntry, PagemapEntry, FileEntry,
  *   FdinfoEntry, InetSkEntry, UnixSkEntry, ...) are exported from './messages.js'.
  *   The magic table (MAGICS, magicByValue, magicByName, rawImageKind, isRawImageName) from './magic.js'.
+ *   Typed access: entriesOf(image, 'PSTREE') → PstreeEntry[], pagemapOf(image) → {head, entries} ('./typed.js').
  */
 export { decodeImage } from './decode.js';
 export type { CriuImage, CriuEntry, EntryExtra, TcpQueues, IpcQueuedMessage } from './decode.js';
@@ -37,4 +38,6 @@ export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKin
 export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';
 export { schemaRoot, messageInfo, hasMessage } from './schema.js';
 export type { FieldInfo, MessageInfo, CritOptions } from './schema.js';
+export { entriesOf, pagemapOf } from './typed.js';
+export type { ImageEntries } from './typed.js';
 export * from './messages.js';
