@@ -4,7 +4,7 @@
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
 import { readFiles } from '../source/memory.js';
-import { decodeImage, toCritJson, isRawImageName } from './index.js';
+import { decodeImage, toCritJson, isRawImageName, type CritJsonOptions } from './index.js';
 
 /** `pstree`, `pstree.img`, `checkpoint/pstree.img` all name `checkpoint/pstree.img`. */
 export function imagePath(name: string): string {
@@ -21,7 +21,7 @@ function isImage(e: SourceEntry): boolean {
  * Decodes the named images (all protobuf images when `names` is empty) to crit-compatible JSON
  * values, keyed by archive path, in archive order. Reads a compressed archive once.
  */
-export async function decodeImages(source: CheckpointSource, names: string[]): Promise<Map<string, unknown>> {
+export async function decodeImages(source: CheckpointSource, names: string[], options: CritJsonOptions = {}): Promise<Map<string, unknown>> {
   const wanted = new Set(names.map(imagePath));
   const entries = source.randomAccess ? await source.entries() : undefined;
   if (entries && wanted.size > 0) {
@@ -34,7 +34,7 @@ export async function decodeImages(source: CheckpointSource, names: string[]): P
   const out = new Map<string, unknown>();
   for (const [path, bytes] of files) {
     try {
-      out.set(path, toCritJson(decodeImage(path, bytes)));
+      out.set(path, toCritJson(decodeImage(path, bytes), options));
     } catch (e) {
       if (!(e instanceof CkptError)) throw e;
       // A single image opened by its own path is named by that path alone.
