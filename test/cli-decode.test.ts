@@ -58,6 +58,19 @@ describe('ckpt decode', () => {
     expect(all['inventory.img']).toEqual(oracle('inventory.img'));
   });
 
+  it('--numeric prints the plain numbers crit prints without --pretty; --crit-task-names its state names', () => {
+    const mm = JSON.parse(ckpt(['decode', archive, 'mm-1', '--numeric']).stdout);
+    const ref = oracle('mm-1');
+    expect(typeof mm.entries[0].mm_start_code).toBe('number');
+    expect(mm.entries[0].mm_start_code).toBe(Number(ref.entries[0].mm_start_code));
+    expect(mm.entries[0].vmas[0].prot).toBeTypeOf('number');
+    // pid 8 was stopped with SIGSTOP: CRIU writes task_state 3, which crit 4.2 calls "Zombie"
+    const ours = JSON.parse(ckpt(['decode', archive, 'core-8']).stdout);
+    expect(ours.entries[0].tc.task_state).toBe('Stopped');
+    const crits = JSON.parse(ckpt(['decode', archive, 'core-8', '--crit-task-names']).stdout);
+    expect(crits).toEqual(oracle('core-8'));
+  });
+
   it('a missing image: exit 1 naming it', () => {
     const line = oneLineError(ckpt(['decode', archive, 'core-99999.img']), 1);
     expect(line).toContain('core-99999.img');
