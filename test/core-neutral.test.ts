@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ROOT, fixture } from './helpers.js';
+import { openSource } from '../src/source/node.js';
+import { decodeImages } from '../src/images/select.js';
+import type { CheckpointSource } from '../src/source/types.js';
+
+/** Every module the entry reaches through relative imports, with the bare specifiers it names. */
+function importGraph(entry: string): { files: string[]; bare: Set<string> } {
+  const seen = new Set<string>();
+  const bare = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2]!;
+      if (spec.startsWith('.')) todo.push(resolve(dirname(f), spec));
+      else bare.add(spec);
+    }
+  }
+  return { files: [...seen], bare };
+}
+
+describe('the runtime-neutral core', () => {
+  it('reaches no Node built-in module and no file-system code', () => {
+    const entry = join(ROOT, 'dist', 'index.js');
+    expect(existsSync(entry)).toBe(true);
+    const { files, bare } = importGraph(entry);
+    expect(files.length).toBeGreaterThan(5);
+    const builtins = [...bare].filter((s) => s.startsWith('node:') || ['fs', 'path', 'zlib', 'os', 'child_process', 'stream'].includes(s));
+    expect(builtins).toEqual([]);
+    expect(files.some((f) => f.endsWith(join('source', 'node.js')))).toBe(false);
+  });
+
+  it('the Node entry adds the file sources', () => {
+    const { files, bare } = importGraph(join(ROOT, 'dist', 'node.js'));
+    expect(files.some((f) => f.endsWith(join('source', 'node.js')))).toBe(true);
+    expect(bare.has('node:fs')).toBe(true);
+  });
+});
+
+describe('random access on an uncompressed archive', () => {
+  it('decoding every protobuf image never touches a pages file', async () => {
+    const inner = await openSource(fixture('podman', 'procs-none.tar'));
+    const touched: string[] = [];
+    const spy: CheckpointSource = {
+      label: inner.label,
+      randomAccess: inner.randomAccess,
+      entries: () => inner.entries(),
+      read: (p) => (touched.push(p), inner.read(p)),
+      readRange: (p, o, n) => (touched.push(p), inner.readRange(p, o, n)),
+      stream: (p) => (touched.push(p), inner.stream(p)),
+      walk: (want, visit) => inner.walk(want, (e, body) => (touched.push(e.path), visit(e, body))),
+      close: () => inner.close(),
+    };
+    const decoded = await decodeImages(spy, []);
+    expect(decoded.has('checkpoint/pstree.img')).toBe(true);
+    expect(decoded.size).toBeGreaterThan(30);
+    expect(touched.filter((p) => p.includes('pages-'))).toEqual([]);
+    expect(touched).not.toContain('rootfs-diff.tar');
+    await spy.close();
+  });
+});
