@@ -13,6 +13,12 @@ import { readCriuMounts } from './mounts.js';
 import { toNumber } from './decode-util.js';
 import type { CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
 import { readProcessArguments } from './arguments.js';
+import { CheckpointMemory } from './memory/index.js';
+
+export interface OpenCheckpointOptions {
+  /** Read only the engine's metadata files (config.dump, spec.dump, …), not CRIU's images. */
+  metadataOnly?: boolean;
+}
 
 export class Checkpoint {
   private _container?: ContainerInfo;
@@ -20,15 +26,20 @@ export class Checkpoint {
   private _mounts?: Mounts;
   private _stats?: DumpStatistics | null;
   private _args?: Map<number, ProcessArguments>;
+  private _memory?: Promise<CheckpointMemory>;
 
   private constructor(
     /** The decoded images and metadata files. */
     readonly images: ImageSet,
   ) {}
 
-  /** Reads the images and metadata files of `source` (one pass). The source stays open until close(). */
-  static async open(source: CheckpointSource): Promise<Checkpoint> {
-    return new Checkpoint(await ImageSet.load(source));
+  /**
+   * Reads the images and metadata files of `source` (one pass). The source stays open until
+   * close(). With `metadataOnly`, only the engine's metadata files are read: container facts and
+   * sizes work, processes and mounts from CRIU's images are empty.
+   */
+  static async open(source: CheckpointSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+    return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }));
   }
 
   get source(): CheckpointSource {
@@ -134,8 +145,13 @@ export class Checkpoint {
     });
     this._args ??= new Map();
     const missing = want.filter((pid) => !this._args!.has(pid));
-    if (missing.length > 0) for (const [pid, a] of await readProcessArguments(this.images, missing)) this._args.set(pid, a);
+    if (missing.length > 0) for (const [pid, a] of await readProcessArguments(this.images, missing, await this.memory())) this._args.set(pid, a);
     return new Map(want.filter((pid) => this._args!.has(pid)).map((pid) => [pid, this._args!.get(pid)!]));
+  }
+
+  /** The memory of the processes (VMAs, pages, shared memory objects), built on first use. */
+  memory(): Promise<CheckpointMemory> {
+    return (this._memory ??= CheckpointMemory.load(this.images));
   }
 
   /** Releases the source. */
@@ -145,6 +161,6 @@ export class Checkpoint {
 }
 
 /** Opens a checkpoint from a source (any runtime). On Node, `openCheckpoint` from the package root also takes a path. */
-export async function openCheckpoint(source: CheckpointSource): Promise<Checkpoint> {
-  return Checkpoint.open(source);
+export async function openCheckpoint(source: CheckpointSource, options?: OpenCheckpointOptions): Promise<Checkpoint> {
+  return Checkpoint.open(source, options);
 }

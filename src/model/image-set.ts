@@ -36,11 +36,15 @@ export class ImageSet {
     private readonly files: Map<string, Uint8Array>,
   ) {}
 
-  static async load(source: CheckpointSource): Promise<ImageSet> {
+  /**
+   * Reads the protobuf images and metadata files of `source` in one pass. With `metadataOnly`,
+   * only the engine's metadata files are read (for listings: container facts and sizes).
+   */
+  static async load(source: CheckpointSource, options: { metadataOnly?: boolean } = {}): Promise<ImageSet> {
     const seen: SourceEntry[] = [];
     const files = await readFiles(source, (e) => {
       seen.push(e);
-      return wanted(e);
+      return options.metadataOnly ? e.type === 'file' && METADATA_FILES.has(e.path) && e.size <= METADATA_MAX : wanted(e);
     });
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;

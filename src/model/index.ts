@@ -2,7 +2,7 @@
  * model layer: an opened checkpoint as typed objects (container, processes, files, sockets,
  * mounts, statistics), built from the images layer and the engine's metadata files.
  */
-export { Checkpoint, openCheckpoint } from './checkpoint.js';
+export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './checkpoint.js';
 export { ImageSet } from './image-set.js';
 export { ipAddressText, openFlagsText, capabilityNames, unixName } from './decode-util.js';
 export type * from './types.js';

@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { decodeCommand } from './decode.js';
+import { showCommand } from './show.js';
+import { inspectCommand } from './inspect.js';
+import { listCommand } from './list.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand];

@@ -1,0 +1,111 @@
+import type { CommandModule } from 'yargs';
+import { openCheckpoint } from '../../node.js';
+import type { Checkpoint } from '../../model/checkpoint.js';
+import type { Process } from '../../model/types.js';
+import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
+import { out, useColour } from '../io.js';
+import { UsageError } from '../main.js';
+
+interface InspectArgs {
+  checkpoint: string[];
+  'ps-tree': boolean;
+  'ps-tree-cmd': boolean;
+  'ps-tree-env': boolean;
+  files: boolean;
+  sockets: boolean;
+  mounts: boolean;
+  stats: boolean;
+  metadata: boolean;
+  all: boolean;
+  pid?: number;
+  format: 'tree' | 'json';
+}
+
+function subtreePids(roots: Process[]): number[] {
+  const out: number[] = [];
+  const walk = (p: Process) => {
+    out.push(p.pid);
+    p.children.forEach(walk);
+  };
+  roots.forEach(walk);
+  return out;
+}
+
+export function inspectOptions(args: InspectArgs): InspectOptions {
+  const all = args.all;
+  return normaliseInspectOptions({
+    psTree: args['ps-tree'] || all,
+    psTreeCmd: args['ps-tree-cmd'] || all,
+    psTreeEnv: args['ps-tree-env'] || all,
+    files: args.files || all,
+    sockets: args.sockets || all,
+    mounts: args.mounts || all,
+    stats: args.stats || all,
+    metadata: args.metadata || all,
+    pid: args.pid,
+    colour: args.format === 'tree' && useColour(),
+  });
+}
+
+/** Gathers what the views need from one checkpoint: argv/env from memory only when asked. */
+async function gather(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
+  const roots = selectRoots(ck, o.pid);
+  if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
+  const input: InspectInput = { checkpoint: ck };
+  if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
+  // compute every lazily built part now, so that image errors surface before anything is printed
+  void ck.container;
+  void ck.sizes;
+  if (o.stats) void ck.statistics;
+  if (o.psTree) void ck.processes;
+  if (o.mounts) void ck.mounts;
+  return input;
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: 'inspect <checkpoint..>',
+  describe: 'Display low-level information about container checkpoints: processes, files, sockets, mounts, statistics',
+  builder: (y) =>
+    y
+      .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint archives (.tar, gzip or zstd) or checkpoint/image directories' })
+      .option('ps-tree', { type: 'boolean', default: false, describe: 'the process tree: pids, names, states, threads, credentials' })
+      .option('ps-tree-cmd', { type: 'boolean', default: false, describe: "the process tree with each process's full command line, read from its memory" })
+      .option('ps-tree-env', { type: 'boolean', default: false, describe: "the process tree with each process's environment, read from its memory" })
+      .option('files', { type: 'boolean', default: false, describe: 'open files of each process (fd, type, path, flags, position, deleted, peers), cwd and root' })
+      .option('sockets', { type: 'boolean', default: false, describe: 'sockets of each process (inet addresses and ports, unix paths and peers, queued bytes)' })
+      .option('mounts', { type: 'boolean', default: false, describe: "mounts from the OCI spec and CRIU's mount namespace image" })
+      .option('stats', { type: 'boolean', default: false, describe: "CRIU's dump statistics" })
+      .option('metadata', { type: 'boolean', default: false, describe: 'pod, namespace, annotations (JSON-valued ones expanded), deleted files' })
+      .option('all', { type: 'boolean', default: false, describe: 'everything above' })
+      .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree)' })
+      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
+      .check((a) => {
+        if (a.pid !== undefined && (!Number.isInteger(a.pid) || a.pid < 0)) throw new Error(`--pid must be a process id, not ${String(a.pid)}`);
+        return true;
+      })
+      .example('$0 inspect checkpoint.tar --ps-tree', 'the process tree')
+      .example('$0 inspect checkpoint.tar --all --format json', "everything, as JSON with checkpointctl's field names")
+      .example('$0 inspect checkpoint.tar --pid 9 --ps-tree-cmd --ps-tree-env', "one process's command line and environment"),
+  handler: async (args) => {
+    const o = inspectOptions(args);
+    const inputs: InspectInput[] = [];
+    try {
+      for (const path of args.checkpoint) {
+        const ck = await openCheckpoint(path);
+        let kept = false;
+        try {
+          const input = await gather(ck, o);
+          if (args.format === 'json') {
+            inputs.push(input);
+            kept = true;
+          } else await out(inspectTree(input, o));
+        } finally {
+          if (!kept) await ck.close();
+        }
+      }
+      if (args.format === 'json') await out(inspectJson(inputs, o));
+    } finally {
+      for (const i of inputs) await i.checkpoint.close();
+    }
+  },
+};

@@ -1,0 +1,64 @@
+import type { CommandModule } from 'yargs';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { openCheckpoint } from '../../node.js';
+import { CkptError } from '../../errors.js';
+import { listTable, type ListEntry } from '../../views/index.js';
+import { out, useColour } from '../io.js';
+
+export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
+
+interface ListArgs {
+  directory?: string[];
+}
+
+/** Names of checkpoint archives in a directory (kubelet names them `checkpoint-<pod>_<namespace>-<container>-<time>.tar`). */
+async function checkpointFiles(dir: string): Promise<string[] | undefined> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new CkptError(code === 'EACCES' ? 'permission denied' : (e as Error).message, dir);
+  }
+  return names.filter((n) => n.startsWith('checkpoint-')).sort();
+}
+
+export const listCommand: CommandModule<object, ListArgs> = {
+  command: 'list [directory..]',
+  describe: `List the checkpoints (checkpoint-* files) in directories (default ${DEFAULT_CHECKPOINT_DIR})`,
+  builder: (y) =>
+    y
+      .positional('directory', { type: 'string', array: true, describe: `directories to look in (default ${DEFAULT_CHECKPOINT_DIR})` })
+      .example('$0 list', `the checkpoints the kubelet wrote to ${DEFAULT_CHECKPOINT_DIR}`)
+      .example('$0 list /tmp/checkpoints /srv/archive', 'other directories'),
+  handler: async (args) => {
+    const dirs = args.directory?.length ? args.directory : [DEFAULT_CHECKPOINT_DIR];
+    const groups: { directory: string; entries: ListEntry[] }[] = [];
+    let failed = 0;
+    for (const dir of dirs) {
+      const names = await checkpointFiles(dir);
+      if (names === undefined && args.directory?.length) throw new CkptError('no such directory', dir);
+      const entries: ListEntry[] = [];
+      for (const name of names ?? []) {
+        try {
+          const ck = await openCheckpoint(path.join(dir, name), { metadataOnly: true });
+          try {
+            entries.push({ name, container: ck.container });
+          } finally {
+            await ck.close();
+          }
+        } catch (e) {
+          if (!(e instanceof CkptError)) throw e;
+          // one unreadable archive does not hide the others: report it, go on, exit 1 at the end
+          process.stderr.write(`ckpt: ${e.message}\n`);
+          failed++;
+        }
+      }
+      groups.push({ directory: dir, entries });
+    }
+    await out(listTable(groups, { colour: useColour() }));
+    if (failed) process.exitCode = 1;
+  },
+};

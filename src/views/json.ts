@@ -1,0 +1,214 @@
+/**
+ * JSON view of `ckpt inspect --format json`: one object per checkpoint in an array, with
+ * checkpointctl's field names (container_name, image, id, runtime, created, checkpointed, engine,
+ * ip, mac, checkpoint_size, statistics, metadata, process_tree, file_descriptors, sockets, mounts)
+ * and their values in checkpointctl's form, plus ckpt's own fields (image_id, threads, state,
+ * exit_code, credentials, argv, environment, deleted, peers, queued bytes, criu_mounts, …).
+ * Pure: model objects in, a plain JSON value out.
+ */
+import type { Checkpoint } from '../model/checkpoint.js';
+import type { OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import { rfc3339 } from './format.js';
+import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from './tree.js';
+
+type J = Record<string, unknown>;
+
+/** Drops undefined members so that the output has no `"x": undefined` holes. */
+function clean<T extends J>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** crit's byte counts as go-criu prints them (`16.0 KB`). */
+function countBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  let div = 1024;
+  let exp = 0;
+  for (let x = Math.floor(n / 1024); x >= 1024; x = Math.floor(x / 1024)) {
+    div *= 1024;
+    exp++;
+  }
+  return `${(n / div).toFixed(1)} ${'KMGTPE'[exp]}B`;
+}
+
+function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArguments> | undefined): J {
+  const a = args?.get(p.pid);
+  let envMap: Record<string, string> | undefined;
+  if (o.psTreeEnv && a) {
+    envMap = {};
+    for (const e of a.environment) {
+      const i = e.indexOf('=');
+      if (i > 0) envMap[e.slice(0, i)] = e.slice(i + 1);
+    }
+  }
+  return clean({
+    pid: p.pid,
+    command: p.comm,
+    cmdline: o.psTreeCmd && a ? a.argv.join(' ') : undefined,
+    task_state: p.task_state,
+    environment_variables: envMap,
+    // ckpt's own
+    ppid: p.ppid,
+    pgid: p.pgid,
+    sid: p.sid,
+    state: p.state,
+    exit_code: p.exit_code,
+    exit_status: p.exit_status,
+    exit_signal: p.exit_signal,
+    stop_signal: p.stop_signal,
+    threads: p.threads.map((t) => clean({ tid: t.tid, comm: t.comm, credentials: t.credentials, seccomp: t.seccomp })),
+    credentials: p.credentials,
+    seccomp: p.seccomp,
+    exe: p.exe,
+    argv: o.psTreeCmd && a ? a.argv : undefined,
+    environment: o.psTreeEnv && a ? a.environment : undefined,
+    children: p.children.length ? p.children.map((c) => psNode(c, o, args)) : undefined,
+  });
+}
+
+function fileNode(f: OpenFile): J {
+  return clean({
+    type: f.type,
+    fd: `${f.type} ${f.fd}`,
+    path: f.path,
+    // ckpt's own
+    fd_number: f.fd,
+    flags: f.flags,
+    cloexec: f.cloexec,
+    pos: f.pos,
+    size: f.size,
+    deleted: f.deleted,
+    pipe_id: f.pipe_id,
+    peers: f.peers,
+    queued: f.queued,
+    details: f.details,
+  });
+}
+
+function socketNode(sk: Socket): J {
+  const data: J =
+    sk.kind === 'unix'
+      ? { type: 'UNIX', address: sk.path }
+      : sk.kind === 'inet'
+        ? {
+            type: sk.protocol,
+            state: sk.state,
+            src: sk.local?.address,
+            src_port: sk.local?.port,
+            dst: sk.remote?.address ?? (sk.family === 'IPv6' ? '::' : '0.0.0.0'),
+            dst_port: sk.remote?.port ?? 0,
+            send_buf: countBytes(sk.send_buffer),
+            recv_buf: countBytes(sk.receive_buffer),
+          }
+        : { send_buf: countBytes(sk.send_buffer), recv_buf: countBytes(sk.receive_buffer) };
+  Object.assign(data, {
+    // ckpt's own
+    fd: sk.fd,
+    ino: sk.ino,
+    family: sk.family,
+    socket_type: sk.type,
+    state: sk.state,
+    peer: sk.peer,
+    send_buffer: sk.send_buffer,
+    receive_buffer: sk.receive_buffer,
+    queued_in: sk.queued.in,
+    queued_out: sk.queued.out,
+    backlog: sk.backlog,
+    v6only: sk.v6only,
+    shutdown: sk.shutdown,
+    protocol: sk.kind === 'netlink' || sk.kind === 'packet' ? sk.protocol : undefined,
+    portid: sk.portid,
+    groups: sk.groups,
+    ifindex: sk.ifindex,
+  });
+  return clean({ protocol: sk.kind === 'unix' ? undefined : sk.kind === 'inet' ? sk.protocol : sk.kind.toUpperCase(), data: clean(data) });
+}
+
+function pidsOf(roots: Process[]): Set<number> {
+  const out = new Set<number>();
+  const walk = (p: Process) => {
+    out.add(p.pid);
+    p.children.forEach(walk);
+  };
+  roots.forEach(walk);
+  return out;
+}
+
+/** The JSON object of one checkpoint. */
+export function inspectObject(input: InspectInput, options: InspectOptions): J {
+  const o = normaliseInspectOptions(options);
+  const ck: Checkpoint = input.checkpoint;
+  const c = ck.container;
+  const sz = ck.sizes;
+  const ips = c.network.interfaces.flatMap((i) => i.addresses.map((a) => a.replace(/\/\d+$/, '')));
+  const macs = c.network.interfaces.map((i) => i.mac).filter((m): m is string => !!m);
+  const node: J = {
+    container_name: c.name ?? '',
+    image: c.image.name ?? '',
+    id: c.id ?? '',
+    runtime: c.runtime ?? '',
+    created: rfc3339(c.created),
+    checkpointed: c.checkpointed ? rfc3339(c.checkpointed) : undefined,
+    engine: c.engine,
+    ip: ips[0],
+    mac: macs[0],
+    networks: c.network.interfaces.length
+      ? c.network.interfaces.map((i) => clean({ name: i.network ?? '', interface: i.name, ip: i.addresses, gateway: i.gateways, mac: i.mac }))
+      : undefined,
+    checkpoint_size: clean({
+      total_size: sz.total,
+      memory_pages_size: sz.memoryPages || undefined,
+      amd_gpu_memory_pages_size: sz.amdGpuMemoryPages || undefined,
+      root_fs_diff_size: sz.rootFsDiff || undefined,
+    }),
+    // ckpt's own
+    image_id: c.image.id,
+    image_ref: c.image.ref,
+    hostname: c.hostname,
+  };
+  if (o.stats) node.statistics = ck.statistics;
+  if (o.metadata) {
+    node.metadata = clean({
+      pod_name: c.pod,
+      kubernetes_namespace: c.namespace,
+      annotations: Object.keys(c.annotations).length ? c.annotations : undefined,
+      expanded_annotations: Object.keys(c.expandedAnnotations).length ? c.expandedAnnotations : undefined,
+      deleted_files: c.deletedFiles.length ? c.deletedFiles : undefined,
+    });
+  }
+  const roots = selectRoots(ck, o.pid) ?? [];
+  const pids = pidsOf(roots);
+  const procs = ck.processes.filter((p) => pids.has(p.pid));
+  if (o.psTree) node.process_tree = roots.length === 1 ? psNode(roots[0]!, o, input.arguments) : roots.map((r) => psNode(r, o, input.arguments));
+  if (o.files) {
+    node.file_descriptors = procs
+      .filter((p) => p.files.length || p.cwd !== undefined || p.root !== undefined)
+      .map((p) => ({
+        pid: p.pid,
+        open_files: [
+          ...p.files.map(fileNode),
+          ...(p.cwd !== undefined ? [{ type: '', fd: 'cwd', path: p.cwd }] : []),
+          ...(p.root !== undefined ? [{ type: '', fd: 'root', path: p.root }] : []),
+        ],
+      }));
+  }
+  if (o.sockets) {
+    node.sockets = procs
+      .map((p) => ({ pid: p.pid, open_sockets: p.files.filter((f) => f.socket).map((f) => socketNode(f.socket!)) }))
+      .filter((x) => x.open_sockets.length > 0);
+  }
+  if (o.mounts) {
+    node.mounts = ck.mounts.spec.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: m.options }));
+    node.criu_mounts = ck.mounts.criu;
+  }
+  return clean(node);
+}
+
+/** `ckpt inspect --format json`: an array with one object per checkpoint, indented by two spaces. */
+export function inspectJson(inputs: InspectInput[], options: InspectOptions): string {
+  return JSON.stringify(
+    inputs.map((i) => inspectObject(i, options)),
+    null,
+    2,
+  ) + '\n';
+}

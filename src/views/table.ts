@@ -1,0 +1,78 @@
+/**
+ * Table views (cli-table3): `ckpt show` (one row per checkpoint) and `ckpt list` (checkpoints
+ * found in directories). Pure: model objects in, a string out.
+ */
+import Table from 'cli-table3';
+import type { CheckpointSizes, ContainerInfo } from '../model/types.js';
+import { byteSize, rfc3339, rfc822, safe, style } from './format.js';
+
+export interface ShowRow {
+  /** The path the checkpoint was read from. */
+  label: string;
+  container: ContainerInfo;
+  sizes: CheckpointSizes;
+}
+
+function table(head: string[], rows: string[][], colour: boolean | undefined): string {
+  const s = style(colour);
+  const t = new Table({ head: head.map((h) => s.bold(h)), style: { head: [], border: [] } });
+  for (const r of rows) t.push(r);
+  return t.toString() + '\n';
+}
+
+/**
+ * `ckpt show`: container, image, short ID, runtime, created, engine, IP/MAC when known, checkpoint
+ * and root fs diff sizes. With one checkpoint, columns without a value are left out and the
+ * table is preceded by the path it came from; with several, every column is shown.
+ */
+export function showTable(rows: ShowRow[], options: { colour?: boolean } = {}): string {
+  const head = ['CONTAINER', 'IMAGE', 'ID', 'RUNTIME', 'CREATED', 'ENGINE'];
+  const ip = (c: ContainerInfo) => c.network.interfaces.flatMap((i) => i.addresses.map((a) => a.replace(/\/\d+$/, ''))).join(', ');
+  const mac = (c: ContainerInfo) => c.network.interfaces.map((i) => i.mac).filter(Boolean).join(', ');
+  const base = (r: ShowRow) => [
+    safe(r.container.name ?? ''),
+    safe(r.container.image.name ?? ''),
+    safe((r.container.id ?? '').slice(0, 12)),
+    safe(r.container.runtime ?? ''),
+    safe(rfc3339(r.container.created)),
+    r.container.engine,
+  ];
+  if (rows.length === 1) {
+    const r = rows[0]!;
+    const row = base(r);
+    if (ip(r.container)) (head.push('IP'), row.push(safe(ip(r.container))));
+    if (mac(r.container)) (head.push('MAC'), row.push(safe(mac(r.container))));
+    head.push('CHKPT SIZE');
+    row.push(byteSize(r.sizes.total));
+    if (r.sizes.rootFsDiff) (head.push('ROOT FS DIFF SIZE'), row.push(byteSize(r.sizes.rootFsDiff)));
+    return `\nDisplaying container checkpoint data from ${safe(r.label)}\n\n` + table(head, [row], options.colour);
+  }
+  head.push('IP', 'MAC', 'CHKPT SIZE', 'ROOT FS DIFF SIZE');
+  return table(
+    head,
+    rows.map((r) => [...base(r), safe(ip(r.container)), safe(mac(r.container)), byteSize(r.sizes.total), byteSize(r.sizes.rootFsDiff)]),
+    options.colour,
+  );
+}
+
+export interface ListEntry {
+  /** The checkpoint file's name (without directory). */
+  name: string;
+  container: ContainerInfo;
+}
+
+/** `ckpt list`: one table per directory, with namespace, pod, container, engine, time checkpointed and file name. */
+export function listTable(groups: { directory: string; entries: ListEntry[] }[], options: { colour?: boolean } = {}): string {
+  const withEntries = groups.filter((g) => g.entries.length > 0);
+  if (withEntries.length === 0) return `No checkpoints found in ${groups.map((g) => safe(g.directory)).join(', ')}\n`;
+  const rows: string[][] = [];
+  let out = '';
+  for (const g of withEntries) {
+    out += `Listing checkpoints in path: ${safe(g.directory)}\n`;
+    for (const e of g.entries) {
+      const c = e.container;
+      rows.push([safe(c.namespace ?? ''), safe(c.pod ?? ''), safe(c.name ?? ''), c.engine, safe(rfc822(c.checkpointed)), safe(e.name)]);
+    }
+  }
+  return out + table(['NAMESPACE', 'POD', 'CONTAINER', 'ENGINE', 'TIME CHECKPOINTED', 'CHECKPOINT NAME'], rows, options.colour);
+}
