@@ -48,7 +48,7 @@ export function inspectOptions(args: InspectArgs): InspectOptions {
 }
 
 /** Gathers what the views need from one checkpoint: argv/env from memory only when asked. */
-async function gather(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
+export async function collectInspectInput(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
   const roots = selectRoots(ck, o.pid);
   if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
   const input: InspectInput = { checkpoint: ck };
@@ -94,7 +94,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
         const ck = await openCheckpoint(path);
         let kept = false;
         try {
-          const input = await gather(ck, o);
+          const input = await collectInspectInput(ck, o);
           if (args.format === 'json') {
             inputs.push(input);
             kept = true;
