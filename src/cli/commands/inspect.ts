@@ -79,14 +79,11 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('all', { type: 'boolean', default: false, describe: 'everything above' })
       .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree)' })
       .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
-      .check((a) => {
-        if (a.pid !== undefined && (!Number.isInteger(a.pid) || a.pid < 0)) throw new Error(`--pid must be a process id, not ${String(a.pid)}`);
-        return true;
-      })
       .example('$0 inspect checkpoint.tar --ps-tree', 'the process tree')
       .example('$0 inspect checkpoint.tar --all --format json', "everything, as JSON with checkpointctl's field names")
       .example('$0 inspect checkpoint.tar --pid 9 --ps-tree-cmd --ps-tree-env', "one process's command line and environment"),
   handler: async (args) => {
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
     const o = inspectOptions(args);
     const inputs: InspectInput[] = [];
     try {
