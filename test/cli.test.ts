@@ -158,6 +158,18 @@ describe('ckpt inspect', () => {
     oneLineError(ckpt(['inspect']), 2);
   });
 
+  it('corrupt input: exit 1 naming the member; parts that do not need it still work', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-cli-bad-'));
+    spawnSync('tar', ['-xf', fixture('podman', 'net-none.tar'), '-C', dir]);
+    writeFileSync(join(dir, 'checkpoint', 'files.img'), Buffer.from('not a CRIU image at all, really'));
+    expect(oneLineError(ckpt(['inspect', dir, '--files']), 1)).toMatch(/checkpoint\/files\.img at byte 0: .*not a CRIU image/);
+    const ok = ckpt(['inspect', dir, '--stats', '--mounts', '--metadata']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('Engine: Podman');
+    writeFileSync(join(dir, 'spec.dump'), '{"annotations": ');
+    expect(oneLineError(ckpt(['show', dir]), 1)).toContain('spec.dump: not valid JSON');
+  });
+
   it('colour only on a terminal, and never with NO_COLOR', () => {
     const tty = onTty(['inspect', procs, '--ps-tree']);
     if (tty === undefined) return; // no `script` here

@@ -273,3 +273,38 @@ describe('bare CRIU image directory (no engine)', () => {
     }
   });
 });
+
+describe('every Podman fixture: engine, names, argv and environment from memory, mounts', () => {
+  for (const name of ['procs', 'net', 'files']) {
+    it(name, async () => {
+      const f = facts(name);
+      const ck = await open(fixture('podman', `${name}-zstd.tar`));
+      try {
+        expect(ck.container.engine).toBe('Podman');
+        expect(ck.container.name).toBe(f.container.name);
+        expect(ck.container.id).toBe(f.container.id);
+        expect(ck.process(f.pid)!.comm).toBe(f.comm);
+        const args = await ck.arguments([f.pid]);
+        expect(args.get(f.pid)!.argv).toEqual(['/ckpt-workload', name]);
+        expect(args.get(f.pid)!.environment).toContain(f.container.env_secret);
+        expect(args.get(f.pid)!.environment).toContain(`HOSTNAME=ckpt-${name}`);
+        expect(ck.mounts.spec.map((m) => m.destination)).toEqual(expect.arrayContaining(['/proc', '/dev/shm', '/etc/hostname']));
+        expect(ck.mounts.criu.map((m) => m.mountpoint)).toEqual(expect.arrayContaining(['/', '/proc', '/dev/shm']));
+      } finally {
+        await ck.close();
+      }
+    });
+  }
+
+  it('bare tree: argv of every process, no argv for nothing', async () => {
+    const f = facts('bare-procs-tree');
+    const ck = await open(fixture('bare', 'procs-tree'));
+    try {
+      const args = await ck.arguments();
+      expect([...args.keys()].sort()).toEqual(f.processes.map((p: { pid: number }) => p.pid).sort());
+      for (const a of args.values()) expect(a.argv.slice(1, 2)).toEqual(['tree']);
+    } finally {
+      await ck.close();
+    }
+  });
+});

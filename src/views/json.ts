@@ -176,9 +176,10 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
       deleted_files: c.deletedFiles.length ? c.deletedFiles : undefined,
     });
   }
-  const roots = selectRoots(ck, o.pid) ?? [];
+  const needTasks = o.psTree || o.files || o.sockets;
+  const roots = needTasks ? (selectRoots(ck, o.pid) ?? []) : [];
   const pids = pidsOf(roots);
-  const procs = ck.processes.filter((p) => pids.has(p.pid));
+  const procs = needTasks ? ck.processes.filter((p) => pids.has(p.pid)) : [];
   if (o.psTree) node.process_tree = roots.length === 1 ? psNode(roots[0]!, o, input.arguments) : roots.map((r) => psNode(r, o, input.arguments));
   if (o.files) {
     node.file_descriptors = procs

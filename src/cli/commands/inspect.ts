@@ -49,10 +49,12 @@ export function inspectOptions(args: InspectArgs): InspectOptions {
 
 /** Gathers what the views need from one checkpoint: argv/env from memory only when asked. */
 export async function collectInspectInput(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
-  const roots = selectRoots(ck, o.pid);
-  if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
   const input: InspectInput = { checkpoint: ck };
-  if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
+  if (o.psTree) {
+    const roots = selectRoots(ck, o.pid);
+    if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
+    if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
+  }
   // compute every lazily built part now, so that image errors surface before anything is printed
   void ck.container;
   void ck.sizes;
