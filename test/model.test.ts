@@ -308,3 +308,21 @@ describe('every Podman fixture: engine, names, argv and environment from memory,
     }
   });
 });
+
+describe('network.status (Podman with a network)', () => {
+  it('interfaces, addresses and MAC from netavark status; JSON ip, mac and networks as checkpointctl names them', async () => {
+    const { readFiles, MemorySource } = await import('../src/source/memory.js');
+    const { inspectObject } = await import('../src/views/json.js');
+    const src = await openSource(fixture('podman', 'net-none.tar'));
+    const files = await readFiles(src, (e) => e.type === 'file');
+    await src.close();
+    const status = { podman: { interfaces: { eth0: { subnets: [{ ipnet: '10.88.0.5/16', gateway: '10.88.0.1' }, { ipnet: 'fd00::5/64', gateway: 'fd00::1' }], mac_address: '5a:2b:3c:4d:5e:6f' } } } };
+    files.set('network.status', new TextEncoder().encode(JSON.stringify(status)));
+    const ck = await openCheckpoint(new MemorySource('mem', files));
+    expect(ck.container.network.interfaces).toEqual([
+      { network: 'podman', name: 'eth0', mac: '5a:2b:3c:4d:5e:6f', addresses: ['10.88.0.5/16', 'fd00::5/64'], gateways: ['10.88.0.1', 'fd00::1'] },
+    ]);
+    const j = inspectObject({ checkpoint: ck }, {});
+    expect(j).toMatchObject({ ip: '10.88.0.5', mac: '5a:2b:3c:4d:5e:6f', networks: [{ name: 'podman', interfaces: { eth0: { ip: '10.88.0.5', mac: '5a:2b:3c:4d:5e:6f', gateway: '10.88.0.1' } } }] });
+  });
+});

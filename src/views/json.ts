@@ -7,7 +7,7 @@
  * Pure: model objects in, a plain JSON value out.
  */
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import type { NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
 import { rfc3339 } from './format.js';
 import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from './tree.js';
 
@@ -124,6 +124,18 @@ function socketNode(sk: Socket): J {
   return clean({ protocol: sk.kind === 'unix' ? undefined : sk.kind === 'inet' ? sk.protocol : sk.kind.toUpperCase(), data: clean(data) });
 }
 
+/** checkpointctl's `networks`: [{name, interfaces: {eth0: {ip, mac, gateway}}}], addresses without prefix length. */
+function networks(ifs: NetworkInterface[]): J[] {
+  const byName = new Map<string, Record<string, J>>();
+  for (const i of ifs) {
+    const name = i.network ?? '';
+    const m = byName.get(name) ?? {};
+    m[i.name] = clean({ ip: i.addresses[0]?.replace(/\/\d+$/, ''), mac: i.mac, gateway: i.gateways[0] });
+    byName.set(name, m);
+  }
+  return [...byName].map(([name, interfaces]) => ({ name, interfaces }));
+}
+
 function pidsOf(roots: Process[]): Set<number> {
   const out = new Set<number>();
   const walk = (p: Process) => {
@@ -152,9 +164,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
     engine: c.engine,
     ip: ips[0],
     mac: macs[0],
-    networks: c.network.interfaces.length
-      ? c.network.interfaces.map((i) => clean({ name: i.network ?? '', interface: i.name, ip: i.addresses, gateway: i.gateways, mac: i.mac }))
-      : undefined,
+    networks: c.network.interfaces.length ? networks(c.network.interfaces) : undefined,
     checkpoint_size: clean({
       total_size: sz.total,
       memory_pages_size: sz.memoryPages || undefined,
