@@ -268,6 +268,8 @@ describe('bare CRIU image directory (no engine)', () => {
       expect(ck.root!.children[0]!.children[0]!.comm).toBe('ckpt-tree-gchil');
       expect(ck.statistics?.pages_written).toBeGreaterThan(0);
       expect(ck.mounts.spec).toEqual([]);
+      expect(ck.process(main.pid)!.seccomp).toBe('disabled'); // started outside any container
+      expect(ck.process(main.pid)!.credentials?.capabilities.effective).toContain('CAP_SYS_ADMIN');
     } finally {
       await ck.close();
     }

@@ -210,7 +210,8 @@ export function buildTasks(images: ImageSet): TaskModel {
 
     const creds = core?.thread_core?.creds ?? images.entriesOf<CredsEntry>(`creds-${entry.pid}.img`)[0];
     proc.credentials = credentials(creds);
-    const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode;
+    // CRIU records seccomp_mode only when it is not 0 (disabled)
+    const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode ?? (core?.thread_core ? 0 : undefined);
     if (sm !== undefined) proc.seccomp = SECCOMP[sm];
 
     // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
@@ -223,7 +224,7 @@ export function buildTasks(images: ImageSet): TaskModel {
         // only when they differ from the main thread's (setuid in one thread, …)
         if (JSON.stringify(tcred) !== JSON.stringify(proc.credentials)) t.credentials = tcred;
       }
-      const tsm = tcore?.thread_core?.seccomp_mode;
+      const tsm = tcore?.thread_core?.seccomp_mode ?? (tcore?.thread_core ? 0 : undefined);
       if (tsm !== undefined) t.seccomp = SECCOMP[tsm];
       proc.threads.push(t);
     }

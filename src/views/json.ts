@@ -60,6 +60,8 @@ function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArgument
     credentials: p.credentials,
     seccomp: p.seccomp,
     exe: p.exe,
+    cwd: p.cwd,
+    root: p.root,
     argv: o.psTreeCmd && a ? a.argv : undefined,
     environment: o.psTreeEnv && a ? a.environment : undefined,
     children: p.children.length ? p.children.map((c) => psNode(c, o, args)) : undefined,

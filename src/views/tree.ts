@@ -61,11 +61,13 @@ const kv = (k: string, v: string): TreeNode => ({ text: `${k}: ${v}` });
 export function containerNodes(ck: Checkpoint, s: Style): { name: string; nodes: TreeNode[] } {
   const c = ck.container;
   const nodes: TreeNode[] = [];
-  nodes.push(kv('Image', safe(c.image.name ?? '')));
+  // a bare CRIU dump has no container metadata: its empty lines are left out
+  const bare = c.engine === 'CRIU';
+  if (!bare || c.image.name) nodes.push(kv('Image', safe(c.image.name ?? '')));
   if (c.image.id) nodes.push(kv('Image ID', c.image.id));
-  nodes.push(kv('ID', safe(c.id ?? '')));
-  nodes.push(kv('Runtime', safe(c.runtime ?? '')));
-  nodes.push(kv('Created', safe(rfc3339(c.created))));
+  if (!bare || c.id) nodes.push(kv('ID', safe(c.id ?? '')));
+  if (!bare || c.runtime) nodes.push(kv('Runtime', safe(c.runtime ?? '')));
+  if (!bare || c.created) nodes.push(kv('Created', safe(rfc3339(c.created))));
   if (c.checkpointed) nodes.push(kv('Checkpointed', safe(rfc3339(c.checkpointed))));
   nodes.push(kv('Engine', c.engine));
   const ips = c.network.interfaces.flatMap((i) => i.addresses);
@@ -135,7 +137,7 @@ function metadataNode(ck: Checkpoint): TreeNode {
     });
   }
   if (c.deletedFiles.length) children.push({ text: 'Deleted files', children: c.deletedFiles.map((f) => ({ text: safe(f) })) });
-  return { text: 'Metadata', children };
+  return children.length ? { text: 'Metadata', children } : { text: 'Metadata: none in the checkpoint' };
 }
 
 function stateTag(p: Process): string {
