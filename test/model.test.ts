@@ -328,3 +328,25 @@ describe('network.status (Podman with a network)', () => {
     expect(j).toMatchObject({ ip: '10.88.0.5', mac: '5a:2b:3c:4d:5e:6f', networks: [{ name: 'podman', interfaces: { eth0: { ip: '10.88.0.5', mac: '5a:2b:3c:4d:5e:6f', gateway: '10.88.0.1' } } }] });
   });
 });
+
+describe('malformed process trees', () => {
+  it('a parent cycle is cut, duplicate and self parents do not loop', async () => {
+    const { buildTasks } = await import('../src/model/processes.js');
+    const images = {
+      entriesOf: (name: string) =>
+        name === 'pstree.img'
+          ? [
+              { pid: 10, ppid: 11, pgid: 10, sid: 10, threads: [10] },
+              { pid: 11, ppid: 10, pgid: 10, sid: 10, threads: [11] },
+              { pid: 12, ppid: 12, pgid: 12, sid: 12, threads: [] },
+            ]
+          : [],
+    } as unknown as import('../src/model/image-set.js').ImageSet;
+    const t = buildTasks(images);
+    expect(t.roots.map((p) => p.pid).sort()).toEqual([10, 12]);
+    expect(t.roots.find((p) => p.pid === 10)!.children.map((c) => c.pid)).toEqual([11]);
+    expect(t.processes.find((p) => p.pid === 11)!.children).toEqual([]);
+    expect(t.processes.find((p) => p.pid === 12)!.state).toBe('unknown');
+    expect(JSON.stringify(t.roots)).toContain('"pid":11');
+  });
+});

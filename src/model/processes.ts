@@ -266,6 +266,21 @@ export function buildTasks(images: ImageSet): TaskModel {
     if (parent && parent !== p) parent.children.push(p);
     else roots.push(p);
   }
+  // malformed images can make a parent cycle (1 → 2 → 1): cut it, so the tree stays a tree
+  const reached = new Set<Process>();
+  const reach = (p: Process) => {
+    if (reached.has(p)) return;
+    reached.add(p);
+    p.children.forEach(reach);
+  };
+  roots.forEach(reach);
+  for (const p of processes) {
+    if (reached.has(p)) continue;
+    const parent = byPid.get(p.ppid);
+    if (parent) parent.children = parent.children.filter((c) => c !== p);
+    roots.push(p);
+    reach(p);
+  }
   for (const p of processes) p.children.sort((a, b) => a.pid - b.pid);
   return { processes, roots, sockets };
 }
