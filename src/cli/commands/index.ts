@@ -3,6 +3,7 @@ import { decodeCommand } from './decode.js';
 import { showCommand } from './show.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
+import { memparseCommand } from './memparse.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand];

@@ -102,6 +102,14 @@ export interface ReadResult {
   missing: MissingRange[];
 }
 
+/** A run of addresses that is in the checkpoint (`present`) or not (with the reason). */
+export interface MemoryRun {
+  start: bigint;
+  end: bigint;
+  present: boolean;
+  reason?: MissingReason;
+}
+
 export interface ProcessMemory {
   readonly pid: number;
   /** The VMAs with labels, in address order ([] for a zombie). */
@@ -112,6 +120,11 @@ export interface ProcessMemory {
   read(address: bigint, length: number): Promise<Uint8Array>;
   /** Bytes plus the ranges that were not in the checkpoint. */
   readDetailed(address: bigint, length: number): Promise<ReadResult>;
+  /**
+   * The address range [start, end) cut into runs that are in the checkpoint and runs that are not
+   * (with the reason), in address order; adjacent runs of the same kind are merged.
+   */
+  layout(start: bigint, end: bigint): MemoryRun[];
   /** Many reads, served by one pass over a compressed archive. */
   readMany(requests: readonly { address: bigint; length: number }[]): Promise<ReadResult[]>;
   /** Bytes of private memory with data in the checkpoint (pages of pagemap-<pid>.img). */
@@ -218,6 +231,20 @@ class ProcessMemoryImpl implements ProcessMemory {
       }
       pos = to;
       i++;
+    }
+    return out;
+  }
+
+  layout(start: bigint, end: bigint): MemoryRun[] {
+    const out: MemoryRun[] = [];
+    if (end <= start) return out;
+    for (const p of this.locate(start, Number(end - start))) {
+      const present = p.kind !== 'missing';
+      const reason = p.kind === 'missing' ? p.reason : undefined;
+      const last = out[out.length - 1];
+      const pEnd = p.at + BigInt(p.length);
+      if (last && last.present === present && last.reason === reason && last.end === p.at) last.end = pEnd;
+      else out.push(present ? { start: p.at, end: pEnd, present } : { start: p.at, end: pEnd, present, reason });
     }
     return out;
   }
@@ -481,8 +508,13 @@ export class CheckpointMemory {
     const shmemObject = (shmid: number, kind: SharedKind, extra: { name?: string; size?: bigint; sysvKey?: number; inline?: Uint8Array }): SharedMemoryObject =>
       object(kind === 'sysv shm' ? `sysv:${shmid}` : `shmem:${shmid}`, () => ({ kind, shmid, ...extra, pagemap: pagemapOf(`pagemap-shmem-${shmid}.img`) }));
 
-    for (const t of im.entriesOf<PstreeEntry>('pstree.img')) {
-      const pid = t.pid;
+    // processes: pstree order; without pstree.img (a streaming pass that has not reached it yet,
+    // 'pages-' sorts before 'pstree'), every process with an mm image
+    let pids = im.entriesOf<PstreeEntry>('pstree.img').map((t) => t.pid);
+    if (pids.length === 0) {
+      pids = [...paths].map((p) => /\/mm-(\d+)\.img$/.exec(p)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    }
+    for (const pid of pids) {
       const core = im.entriesOf<CoreEntry>(`core-${pid}.img`)[0];
       if (core?.tc?.comm !== undefined) this.comms.set(pid, core.tc.comm);
       const mm = im.entriesOf<MmEntry>(`mm-${pid}.img`)[0];

@@ -11,6 +11,7 @@ export type {
   MemoryRegion,
   MemoryReadRequest,
   MissingRange,
+  MemoryRun,
   ReadResult,
   SharedMemoryObject,
   SharedMapping,
@@ -19,3 +20,6 @@ export type {
 export { PageMap, PE_PARENT, PE_LAZY, PE_PRESENT, normaliseFlags, pageCount } from './pagemap.js';
 export type { PageRun, Piece, MissingReason } from './pagemap.js';
 export { labelFor, protString, type RegionLabel } from './regions.js';
+export { findMemoryMatches, searchCheckpoint, planSearch, compileRegex } from './search.js';
+export type { SearchOptions, CheckpointSearchOptions, MemoryMatch } from './search.js';
+export { parseHex, inThreadRunner, type RegexRunner } from './matchers.js';

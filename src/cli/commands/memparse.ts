@@ -1,0 +1,216 @@
+import type { CommandModule } from 'yargs';
+import { openSource } from '../../node.js';
+import { CkptError } from '../../errors.js';
+import { ImageSet } from '../../model/image-set.js';
+import { CheckpointMemory, compileRegex, parseHex, searchCheckpoint, type MemoryRun, type ProcessMemory } from '../../model/memory/index.js';
+import { workerRegexRunner } from '../../model/memory/regex-worker.js';
+import { stringifyJson } from '../../images/index.js';
+import { Hexdump } from '../../views/hexdump.js';
+import { matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
+import { fileWriter, out, useColour } from '../io.js';
+import { UsageError } from '../main.js';
+
+interface MemparseArgs {
+  checkpoint: string;
+  pid?: number;
+  output?: string;
+  search?: string;
+  'search-regex'?: string;
+  'search-hex'?: string;
+  'ignore-case': boolean;
+  context: number;
+  format: 'text' | 'json';
+  'page-size': number;
+  'max-match': number;
+  'regex-timeout': number;
+}
+
+/** Bytes read per positioned read of the dump; on a compressed archive, bytes per streaming pass. */
+const DUMP_BLOCK = 1 << 20;
+const DUMP_PASS = 256 << 20;
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+export const memparseCommand: CommandModule<object, MemparseArgs> = {
+  command: 'memparse <checkpoint>',
+  describe: 'Analyse the memory of a checkpoint: sizes per process, a hexdump of one process, or a search of every process and of shared memory',
+  builder: (y) =>
+    y
+      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint/image directory' })
+      .option('pid', { alias: 'p', type: 'number', describe: 'a hexdump of this process, region by region (with a search: search only this process)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout (the dump is then written in full, without * lines)' })
+      .option('search', { alias: 's', type: 'string', describe: 'search memory for this string (UTF-8 bytes)' })
+      .option('search-regex', { alias: 'r', type: 'string', describe: 'search memory for this regular expression (JavaScript syntax, over bytes as latin1)' })
+      .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
+      .option('ignore-case', { alias: 'i', type: 'boolean', default: false, describe: 'case-insensitive --search / --search-regex' })
+      .option('context', { alias: 'c', type: 'number', default: 0, describe: 'bytes of memory to show before and after each match' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
+      .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
+      .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
+      .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one 2 MiB window of memory may take before the search is stopped' })
+      .conflicts('search', ['search-regex', 'search-hex'])
+      .conflicts('search-regex', ['search-hex'])
+      .example('$0 memparse checkpoint.tar', 'private and shared memory of every process')
+      .example('$0 memparse checkpoint.tar --pid 1 --output pid1.txt', 'the full hexdump of process 1')
+      .example('$0 memparse checkpoint.tar --search PASSWORD --context 32', 'every occurrence in every process, with 32 bytes around it')
+      .example("$0 memparse checkpoint.tar --search-regex 'sk_live_[0-9a-zA-Z]{24}' --format json", 'a regex search, as JSON'),
+  handler: async (args) => {
+    const context = args.context;
+    if (!Number.isInteger(context) || context < 0 || context > 1 << 20) throw new UsageError(`--context must be a whole number of bytes from 0 to 1048576, not ${args.context}`);
+    const ps = args['page-size'];
+    if (!Number.isInteger(ps) || ps < 512 || (ps & (ps - 1)) !== 0) throw new UsageError(`--page-size must be a power of two of at least 512, not ${ps}`);
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${args.pid}`);
+    const maxMatch = args['max-match'];
+    if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`--max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
+    const timeout = args['regex-timeout'];
+    if (!(timeout > 0)) throw new UsageError(`--regex-timeout must be a number of seconds above 0, not ${timeout}`);
+
+    let pattern: string | RegExp | Uint8Array | undefined;
+    let shown = '';
+    try {
+      if (args.search !== undefined) {
+        if (args.search === '') throw new UsageError('--search needs a non-empty string');
+        pattern = args['ignore-case'] ? compileRegex(escapeRegex(args.search), 'i') : args.search;
+        shown = args.search;
+      } else if (args['search-regex'] !== undefined) {
+        pattern = compileRegex(args['search-regex'], args['ignore-case'] ? 'i' : '');
+        shown = `/${args['search-regex']}/`;
+      } else if (args['search-hex'] !== undefined) {
+        pattern = parseHex(args['search-hex']);
+        shown = args['search-hex'];
+      }
+    } catch (e) {
+      if (e instanceof CkptError) throw new UsageError(e.message);
+      throw e;
+    }
+
+    const writer = args.output ? fileWriter(args.output) : undefined;
+    // a reader that went away (`| head`) ends the output quietly, and the dump or search with it
+    const write = writer
+      ? (t: string) => writer.write(t)
+      : async (t: string) => {
+          try {
+            await out(t);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw STDOUT_CLOSED;
+            throw e;
+          }
+        };
+    const colour = !writer && args.format === 'text' && useColour();
+    const source = await openSource(args.checkpoint);
+    try {
+      await run();
+    } catch (e) {
+      if (e !== STDOUT_CLOSED) throw e;
+    } finally {
+      await source.close();
+      await writer?.close();
+    }
+
+    async function run(): Promise<void> {
+      if (pattern !== undefined) {
+        await search(source, pattern, shown, args, write, colour);
+      } else {
+        const images = await ImageSet.load(source);
+        const memory = await CheckpointMemory.load(images, { pageSize: ps });
+        if (args.pid !== undefined) {
+          if (!memory.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${memory.pids().join(', ')})`);
+          const proc = memory.forPid(args.pid);
+          if (args.format === 'json') await write(stringifyJson(regionsJson(args.pid, proc.regions()), true) + '\n');
+          else {
+            if (writer) await out(`Writing the memory of process ${args.pid} from ${args.checkpoint} to ${args.output}\n`);
+            await dump(proc, memory, args, write, !writer);
+          }
+        } else {
+          const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
+          if (args.format === 'json') await write(stringifyJson(memoryTableJson(rows, ps), true) + '\n');
+          else await write(memoryTable(args.checkpoint, rows, ps, { colour }));
+        }
+      }
+    }
+  },
+};
+
+const STDOUT_CLOSED = Symbol('stdout closed');
+
+async function search(
+  source: Awaited<ReturnType<typeof openSource>>,
+  pattern: string | RegExp | Uint8Array,
+  shown: string,
+  args: MemparseArgs,
+  write: (t: string) => Promise<void>,
+  colour: boolean,
+): Promise<void> {
+  let memory: CheckpointMemory | undefined;
+  const json = args.format === 'json';
+  let n = 0;
+  const matches = searchCheckpoint(source, {
+    pattern,
+    context: args.context,
+    pids: args.pid !== undefined ? [args.pid] : undefined,
+    pageSize: args['page-size'],
+    maxMatchLength: args['max-match'],
+    regexRunner: (re) => workerRegexRunner(re, { timeoutMs: args['regex-timeout'] * 1000 }),
+    onMemory: (m) => {
+      memory = m;
+      if (args.pid !== undefined && !m.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${m.pids().join(', ')})`);
+    },
+  });
+  for await (const m of matches) {
+    const comm = m.pid !== undefined ? memory?.comm(m.pid) : undefined;
+    if (json) await write((n === 0 ? '[\n' : ',\n') + stringifyJson(matchJson(m, comm), false));
+    else await write((n === 0 ? matchHeader({ colour }) : '') + matchLine(m, { colour }));
+    n++;
+  }
+  if (json) await write(n === 0 ? '[]\n' : '\n]\n');
+  else if (n === 0) await write(`No matches for ${shown} in the memory of ${args.pid !== undefined ? `process ${args.pid}` : 'any process'}\n`);
+}
+
+/** The hexdump of one process, region by region; what is not in the checkpoint is named, not dumped. */
+async function dump(proc: ProcessMemory, memory: CheckpointMemory, args: MemparseArgs, write: (t: string) => Promise<void>, collapse: boolean): Promise<void> {
+  const ps = memory.pageSize;
+  const comm = memory.comm(proc.pid);
+  await write(`Memory of process ${proc.pid}${comm ? ` (${comm.replace(/[^\x20-\x7e]/g, '.')})` : ''}: ${proc.regions().length} regions\n\n`);
+  await write(`${'Address'.padEnd(16)}  ${'Hexadecimal'.padEnd(49)} ASCII\n${'-'.repeat(85)}\n`);
+  const hd = new Hexdump({ collapse });
+  const plan = proc.regions().map((r) => ({ region: r, runs: proc.layout(r.start, r.end) }));
+  // on a compressed archive: one streaming pass per DUMP_PASS bytes of pages, read ahead of printing
+  let prefetched = new Map<MemoryRun, Uint8Array>();
+  const queue = plan.flatMap((p) => p.runs.filter((r) => r.present));
+  let qi = 0;
+  const prefetch = async () => {
+    const batch: MemoryRun[] = [];
+    let bytes = 0;
+    while (qi < queue.length && (batch.length === 0 || bytes + Number(queue[qi]!.end - queue[qi]!.start) <= DUMP_PASS)) {
+      const r = queue[qi++]!;
+      batch.push(r);
+      bytes += Number(r.end - r.start);
+    }
+    const got = await proc.readMany(batch.map((r) => ({ address: r.start, length: Number(r.end - r.start) })));
+    prefetched = new Map(batch.map((r, i) => [r, got[i]!.bytes]));
+  };
+  for (const { region, runs } of plan) {
+    hd.gap();
+    await write('\n' + regionHeader(region));
+    for (const run of runs) {
+      if (!run.present) {
+        hd.gap();
+        await write(missingLine(run, ps));
+        continue;
+      }
+      if (!memory.source.randomAccess) {
+        if (!prefetched.has(run)) await prefetch();
+        await write(hd.write(run.start, prefetched.get(run)!));
+        prefetched.delete(run);
+        continue;
+      }
+      for (let a = run.start; a < run.end; a += BigInt(DUMP_BLOCK)) {
+        const n = Number(run.end - a < BigInt(DUMP_BLOCK) ? run.end - a : BigInt(DUMP_BLOCK));
+        await write(hd.write(a, await proc.read(a, n)));
+      }
+    }
+  }
+  void args;
+}

@@ -1,0 +1,98 @@
+/**
+ * Pattern matchers over byte windows. A literal is found with Buffer#indexOf where the runtime
+ * has Buffer (Node), with a first-byte scan elsewhere. A regular expression runs over the window
+ * as a latin1 string (one char per byte), either in this thread or through a RegexRunner (the CLI
+ * runs it in a worker thread with a time limit per window: see regex-worker.ts).
+ */
+import { CkptError } from '../../errors.js';
+
+interface BufferLike extends Uint8Array {
+  indexOf(value: Uint8Array | number, byteOffset?: number): number;
+  latin1Slice?(start: number, end: number): string;
+  toString(encoding?: string, start?: number, end?: number): string;
+}
+interface BufferCtor {
+  from(buf: ArrayBufferLike, byteOffset?: number, length?: number): BufferLike;
+}
+const NodeBuffer = (globalThis as unknown as { Buffer?: BufferCtor }).Buffer;
+
+/** A Buffer view of the same bytes (no copy), or undefined outside Node. */
+export function asBuffer(u: Uint8Array): BufferLike | undefined {
+  return NodeBuffer ? NodeBuffer.from(u.buffer, u.byteOffset, u.byteLength) : undefined;
+}
+
+/** First index >= from of needle in hay, or -1. */
+export function indexOfBytes(hay: Uint8Array, hayBuf: BufferLike | undefined, needle: Uint8Array, from: number): number {
+  if (hayBuf) return hayBuf.indexOf(needle, from);
+  const first = needle[0]!;
+  const last = hay.length - needle.length;
+  for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    let k = 1;
+    while (k < needle.length && hay[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
+/** The bytes as a string of one char per byte (latin1). */
+export function latin1(u: Uint8Array, start = 0, end = u.length): string {
+  const b = asBuffer(u);
+  if (b) return b.latin1Slice ? b.latin1Slice(start, end) : b.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i += 8192) s += String.fromCharCode(...u.subarray(i, Math.min(end, i + 8192)));
+  return s;
+}
+
+/** Matches [index, length] of a regex in a window, for starts in [from, limit]. */
+export type RegexMatches = number[];
+
+/** Runs a regex over windows. `close` releases what it holds (a worker). */
+export interface RegexRunner {
+  run(window: Uint8Array, from: number, limit: number, maxLength: number): Promise<RegexMatches>;
+  close(): Promise<void>;
+}
+
+/** Runs the regex over one window: flat [index, length, index, length, ...]. */
+export function regexScan(re: RegExp, text: string, from: number, limit: number, maxLength: number): RegexMatches {
+  const out: number[] = [];
+  re.lastIndex = from;
+  for (;;) {
+    const m = re.exec(text);
+    if (!m || m.index > limit) break;
+    const len = m[0].length;
+    if (len === 0) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
+    out.push(m.index, Math.min(len, maxLength), len > maxLength ? 1 : 0);
+  }
+  return out;
+}
+
+/** The regex as the scanner needs it: global, not sticky. */
+export function scanRegex(re: RegExp): RegExp {
+  const flags = re.flags.replace(/[gy]/g, '') + 'g';
+  return new RegExp(re.source, flags);
+}
+
+/** A runner in this thread: bounded windows, but no time limit (see the worker runner for that). */
+export function inThreadRunner(re: RegExp): RegexRunner {
+  const g = scanRegex(re);
+  return {
+    async run(window, from, limit, maxLength) {
+      return regexScan(g, latin1(window), from, limit, maxLength);
+    },
+    async close() {},
+  };
+}
+
+/** Parses `de ad be ef`, `deadbeef`, `0xde,0xad` into bytes. */
+export function parseHex(text: string): Uint8Array {
+  const clean = text.replace(/0x/gi, '').replace(/[\s,:]/g, '');
+  if (clean.length === 0 || clean.length % 2 !== 0 || /[^0-9a-f]/i.test(clean)) {
+    throw new CkptError(`not a hex byte string: "${text}" (write bytes as hex digit pairs, e.g. "de ad be ef")`);
+  }
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}

@@ -1,0 +1,134 @@
+/**
+ * Views of `ckpt memparse`: the per-process memory table, region headers of the dump, and search
+ * matches as text lines or JSON values. Pure: model objects in, text or plain JSON values out.
+ */
+import Table from 'cli-table3';
+import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
+import { byteSize, safe, style } from './format.js';
+import { printable, toHex } from './hexdump.js';
+
+export interface MemoryRow {
+  pid: number;
+  comm: string;
+  privateBytes: number;
+  sharedBytes: number;
+}
+
+/** A table row per process (pids in the order given). */
+export function memoryRows(processes: ProcessMemory[], comm: (pid: number) => string | undefined): MemoryRow[] {
+  return processes.map((p) => ({ pid: p.pid, comm: comm(p.pid) ?? '', privateBytes: p.privateBytes, sharedBytes: p.sharedBytes }));
+}
+
+function pages(bytes: number, pageSize: number): string {
+  return `${byteSize(bytes)} (${bytes / pageSize} pages)`;
+}
+
+/** `ckpt memparse FILE`: PID, process name, private memory, shared memory (pages in the checkpoint). */
+export function memoryTable(label: string, rows: MemoryRow[], pageSize: number, options: { colour?: boolean } = {}): string {
+  const s = style(options.colour);
+  const t = new Table({ head: ['PID', 'PROCESS NAME', 'PRIVATE MEMORY', 'SHARED MEMORY'].map((h) => s.bold(h)), style: { head: [], border: [] } });
+  for (const r of rows) t.push([String(r.pid), safe(r.comm), pages(r.privateBytes, pageSize), pages(r.sharedBytes, pageSize)]);
+  return `\nDisplaying processes memory sizes from ${safe(label)}\n\n${t.toString()}\n`;
+}
+
+export function memoryTableJson(rows: MemoryRow[], pageSize: number): unknown {
+  return rows.map((r) => ({ pid: r.pid, comm: r.comm, private_bytes: r.privateBytes, private_pages: r.privateBytes / pageSize, shared_bytes: r.sharedBytes, shared_pages: r.sharedBytes / pageSize }));
+}
+
+const hex = (a: bigint) => `0x${a.toString(16)}`;
+
+/** What a region is, in one phrase: `heap`, `file /usr/lib/libc.so.6 @ 0x1000`, `memfd:name`, ... */
+export function regionDescription(r: MemoryRegion): string {
+  let d: string = r.label;
+  if (r.path !== undefined && r.label === 'file') d += ` ${safe(r.path)} @ ${hex(r.offset ?? 0n)}`;
+  else if (r.path !== undefined) d += ` ${safe(r.path)}`;
+  if (r.shared?.kind === 'sysv shm') d += ` shmid ${r.shared.shmid}${r.shared.sysvKey !== undefined ? ` key ${hex(BigInt(r.shared.sysvKey))}` : ''}`;
+  return d;
+}
+
+/** The header line of a region in the dump. */
+export function regionHeader(r: MemoryRegion): string {
+  return `${hex(r.start)}-${hex(r.end)} ${r.perms} ${regionDescription(r)} (${r.pagesPresent} of ${r.pages} pages in the checkpoint)\n`;
+}
+
+/** A run of addresses that is not in the checkpoint, in the dump. */
+export function missingLine(run: MemoryRun, pageSize: number): string {
+  const n = Number(run.end - run.start);
+  const why = run.reason === 'in-parent' ? 'in the parent checkpoint, which is not here' : run.reason === 'lazy' ? 'lazy pages, not stored' : run.reason === 'unmapped' ? 'not mapped' : 'not dumped';
+  const size = n % pageSize === 0 ? (n === pageSize ? '1 page' : `${n / pageSize} pages`) : `${n} bytes`;
+  return `${run.start.toString(16).padStart(16, '0')}  -- ${size} ${why} --\n`;
+}
+
+export function regionsJson(pid: number, regions: MemoryRegion[]): unknown {
+  return { pid, regions: regions.map(regionJson) };
+}
+
+function regionJson(r: MemoryRegion): Record<string, unknown> {
+  const o: Record<string, unknown> = { start: hex(r.start), end: hex(r.end), perms: r.perms, label: r.label };
+  if (r.path !== undefined) o.path = r.path;
+  if (r.offset !== undefined) o.offset = hex(r.offset);
+  if (r.shared) o.shared = objectJson(r.shared);
+  o.pages = r.pages;
+  o.pages_present = r.pagesPresent;
+  return o;
+}
+
+function objectJson(o: SharedMemoryObject): Record<string, unknown> {
+  const j: Record<string, unknown> = { kind: o.kind, shmid: o.shmid };
+  if (o.name !== undefined) j.name = o.name;
+  if (o.sysvKey !== undefined) j.key = o.sysvKey;
+  return j;
+}
+
+/** Column layout of the text match lines. */
+export function matchHeader(options: { colour?: boolean } = {}): string {
+  const s = style(options.colour);
+  return s.bold(`${'PID'.padEnd(7)} ${'ADDRESS'.padEnd(18)} ${'REGION'.padEnd(12)} MATCH`) + '\n';
+}
+
+/**
+ * One match as a text line: pid, address, region, and the match with its context (non-printable
+ * bytes as `.`). With context and no colour the match is put in [brackets]; with colour it is
+ * highlighted instead.
+ */
+export function matchLine(m: MemoryMatch, options: { colour?: boolean; comm?: string } = {}): string {
+  const s = style(options.colour);
+  const pid = m.pid === undefined ? '-' : String(m.pid);
+  const addr = m.address === undefined ? `${m.object?.kind ?? ''}+${hex(m.objectOffset ?? 0n)}` : hex(m.address);
+  const label = m.region ? regionDescription(m.region) : m.object ? `${m.object.kind}${m.object.name ? ` ${safe(m.object.name)}` : ''} (not mapped)` : m.label;
+  const before = printable(m.before);
+  const after = printable(m.after);
+  const body = printable(m.match) + (m.truncated ? '…' : '');
+  const hasContext = m.before.length > 0 || m.after.length > 0;
+  const text = options.colour ? `${s.dim(before)}${s.red(s.bold(body))}${s.dim(after)}` : hasContext ? `${before}[${body}]${after}` : body;
+  return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${text}\n`;
+}
+
+/** One match as a JSON value. */
+export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (m.pid !== undefined) o.pid = m.pid;
+  if (comm !== undefined) o.comm = comm;
+  if (m.address !== undefined) o.address = hex(m.address);
+  o.region = m.label;
+  if (m.region) {
+    o.region_start = hex(m.region.start);
+    o.region_end = hex(m.region.end);
+    if (m.region.path !== undefined) o.path = m.region.path;
+  }
+  if (m.object) {
+    o.shared = objectJson(m.object);
+    o.object_offset = hex(m.objectOffset ?? 0n);
+  }
+  o.pages_file = m.file;
+  o.pages_file_offset = m.fileOffset;
+  o.length = m.match.length;
+  if (m.truncated) o.truncated = true;
+  o.match = printable(m.match);
+  o.match_hex = toHex(m.match);
+  o.before = printable(m.before);
+  o.after = printable(m.after);
+  o.before_hex = toHex(m.before);
+  o.after_hex = toHex(m.after);
+  return o;
+}
