@@ -43,17 +43,28 @@ export function latin1(u: Uint8Array, start = 0, end = u.length): string {
   return s;
 }
 
-/** Matches [index, length] of a regex in a window, for starts in [from, limit]. */
-export type RegexMatches = number[];
+/** A match found in a window, with its bytes and context copied out of the window. */
+export interface WindowHit {
+  /** Index of the match in the window. */
+  index: number;
+  match: Uint8Array;
+  before: Uint8Array;
+  after: Uint8Array;
+  /** The match was longer than maxLength and was cut. */
+  truncated: boolean;
+}
 
-/** Runs a regex over windows. `close` releases what it holds (a worker). */
+/**
+ * Runs a regex over windows. `run` must take what it needs from `window` before its promise is
+ * returned (the caller reuses the buffer while the run goes on). `close` releases what it holds.
+ */
 export interface RegexRunner {
-  run(window: Uint8Array, from: number, limit: number, maxLength: number): Promise<RegexMatches>;
+  run(window: Uint8Array, from: number, limit: number, maxLength: number, context: number): Promise<WindowHit[]>;
   close(): Promise<void>;
 }
 
-/** Runs the regex over one window: flat [index, length, index, length, ...]. */
-export function regexScan(re: RegExp, text: string, from: number, limit: number, maxLength: number): RegexMatches {
+/** Matches of the regex in a text, for starts in [from, limit]: flat [index, length, truncated, ...]. */
+export function regexScan(re: RegExp, text: string, from: number, limit: number, maxLength: number): number[] {
   const out: number[] = [];
   re.lastIndex = from;
   for (;;) {
@@ -69,6 +80,23 @@ export function regexScan(re: RegExp, text: string, from: number, limit: number,
   return out;
 }
 
+/** Hits from flat [index, length, truncated] triples, bytes copied out of the window. */
+export function hitsFrom(window: Uint8Array, flat: number[], context: number): WindowHit[] {
+  const hits: WindowHit[] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const s = flat[i]!;
+    const n = flat[i + 1]!;
+    hits.push({
+      index: s,
+      match: window.slice(s, s + n),
+      before: window.slice(Math.max(0, s - context), s),
+      after: window.slice(s + n, Math.min(window.length, s + n + context)),
+      truncated: flat[i + 2] === 1,
+    });
+  }
+  return hits;
+}
+
 /** The regex as the scanner needs it: global, not sticky. */
 export function scanRegex(re: RegExp): RegExp {
   const flags = re.flags.replace(/[gy]/g, '') + 'g';
@@ -79,8 +107,8 @@ export function scanRegex(re: RegExp): RegExp {
 export function inThreadRunner(re: RegExp): RegexRunner {
   const g = scanRegex(re);
   return {
-    async run(window, from, limit, maxLength) {
-      return regexScan(g, latin1(window), from, limit, maxLength);
+    async run(window, from, limit, maxLength, context) {
+      return hitsFrom(window, regexScan(g, latin1(window), from, limit, maxLength), context);
     },
     async close() {},
   };

@@ -20,7 +20,7 @@ import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { decodeImage, isRawImageName, type CriuImage } from '../../images/index.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
-import { asBuffer, indexOfBytes, inThreadRunner, type RegexRunner } from './matchers.js';
+import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, type RegexRunner, type WindowHit } from './matchers.js';
 import type { PageMap } from './pagemap.js';
 
 export interface SearchOptions {
@@ -166,13 +166,15 @@ interface Matcher {
   /** Longest match (literal: its length; regex: maxMatchLength). */
   readonly maxLen: number;
   readonly minLen: number;
-  /** Matches [index, length, truncated] with start in [from, limit]. */
-  scan(window: Uint8Array, length: number, from: number, limit: number): RegexOrSync;
+  /**
+   * Matches with start in [from, limit], bytes and context copied out: the window may change as
+   * soon as this returns, even when the result is a promise.
+   */
+  scan(window: Uint8Array, from: number, limit: number, context: number): WindowHit[] | Promise<WindowHit[]>;
   close(): Promise<void>;
   /** Window size to feed at most (regex), or Infinity. */
   readonly window: number;
 }
-type RegexOrSync = number[] | Promise<number[]>;
 
 function literalMatcher(needle: Uint8Array): Matcher {
   if (needle.length === 0) throw new CkptError('the search pattern is empty');
@@ -180,12 +182,11 @@ function literalMatcher(needle: Uint8Array): Matcher {
     maxLen: needle.length,
     minLen: needle.length,
     window: Infinity,
-    scan(window, length, from, limit) {
-      const view = window.subarray(0, length);
-      const buf = asBuffer(view);
+    scan(window, from, limit, context) {
+      const buf = asBuffer(window);
       const out: number[] = [];
-      for (let i = indexOfBytes(view, buf, needle, from); i !== -1 && i <= limit; i = indexOfBytes(view, buf, needle, i + 1)) out.push(i, needle.length, 0);
-      return out;
+      for (let i = indexOfBytes(window, buf, needle, from); i !== -1 && i <= limit; i = indexOfBytes(window, buf, needle, i + 1)) out.push(i, needle.length, 0);
+      return out.length ? hitsFrom(window, out, context) : [];
     },
     async close() {},
   };
@@ -196,14 +197,20 @@ function regexMatcher(runner: RegexRunner, maxLen: number): Matcher {
     maxLen,
     minLen: 1,
     window: REGEX_WINDOW,
-    scan(window, length, from, limit) {
-      return runner.run(window.subarray(0, length), from, limit, maxLen);
+    scan(window, from, limit, context) {
+      return runner.run(window, from, limit, maxLen, context);
     },
     close: () => runner.close(),
   };
 }
 
-/** Searches one segment fed in pieces, with a carried overlap. */
+type Report = (seg: Segment, segOffset: number, hit: WindowHit) => Promise<void>;
+
+/**
+ * Searches one segment fed in pieces, with a carried overlap. A scan that returns a promise (the
+ * regex worker) is left running while the next window is gathered; its hits are reported before
+ * the next scan's, so matches come out in order.
+ */
 class SegmentScanner {
   private win: Uint8Array;
   private len = 0;
@@ -212,12 +219,13 @@ class SegmentScanner {
   /** Window-relative index from which matches have not been reported yet. */
   private from = 0;
   private readonly keep: number;
+  private pending?: Promise<void>;
 
   constructor(
     private readonly seg: Segment,
     private readonly matcher: Matcher,
     private readonly context: number,
-    private readonly report: (seg: Segment, segOffset: number, match: Uint8Array, truncated: boolean, before: Uint8Array, after: Uint8Array) => Promise<void>,
+    private readonly report: Report,
   ) {
     this.keep = matcher.maxLen + 2 * context - 1;
     this.win = new Uint8Array(0);
@@ -250,23 +258,32 @@ class SegmentScanner {
 
   async end(): Promise<void> {
     await this.scan(true);
+    await this.pending;
+    this.pending = undefined;
   }
 
   private async scan(final: boolean): Promise<void> {
     const m = this.matcher;
-    const c = this.context;
-    const limit = final ? this.len - m.minLen : this.len - m.maxLen - c;
+    const limit = final ? this.len - m.minLen : this.len - m.maxLen - this.context;
     if (limit < this.from) return;
-    const found = await m.scan(this.win, this.len, this.from, limit);
-    for (let i = 0; i < found.length; i += 3) {
-      const s = found[i]!;
-      const n = found[i + 1]!;
-      const match = this.win.slice(s, s + n);
-      const before = this.win.slice(Math.max(0, s - c), s);
-      const after = this.win.slice(s + n, Math.min(this.len, s + n + c));
-      await this.report(this.seg, this.base + s, match, found[i + 2] === 1, before, after);
-    }
+    const base = this.base;
+    const found = m.scan(this.win.subarray(0, this.len), this.from, limit, this.context);
     this.from = limit + 1;
+    if (Array.isArray(found)) {
+      await this.pending;
+      this.pending = undefined;
+      for (const h of found) await this.report(this.seg, base + h.index, h);
+      return;
+    }
+    // this scan runs while the next window is gathered; its hits are reported after the ones of
+    // the scan before, and at most two scans are queued
+    const before = this.pending;
+    const p = Promise.all([found, before]).then(async ([hits]) => {
+      for (const h of hits) await this.report(this.seg, base + h.index, h);
+    });
+    p.catch(() => {}); // awaited later (next scan or end); not an unhandled rejection meanwhile
+    this.pending = p;
+    if (before) await before;
   }
 }
 
@@ -325,7 +342,8 @@ function makeMatcher(opts: SearchOptions): Matcher {
 /** Turns a segment hit into the matches it means (one per process mapping a shared object). */
 function reporter(memory: CheckpointMemory, pids: readonly number[] | undefined, emit: Emit) {
   const want = pids ? new Set(pids) : undefined;
-  return async (seg: Segment, segOffset: number, match: Uint8Array, truncated: boolean, before: Uint8Array, after: Uint8Array) => {
+  return async (seg: Segment, segOffset: number, hit: WindowHit) => {
+    const { match, truncated, before, after } = hit;
     const fileOffset = seg.start + segOffset;
     const key = seg.key + BigInt(segOffset);
     const common = { file: seg.file, fileOffset, match, truncated, before, after };
