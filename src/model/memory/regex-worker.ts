@@ -19,11 +19,13 @@ const { parentPort, workerData } = require('node:worker_threads');
 const re = new RegExp(workerData.source, workerData.flags);
 // Windows over ~1 MiB become external strings (outside the heap), which V8 frees late: a full
 // collection every few windows keeps the memory of a long search flat.
-let gc = () => {};
-try {
-  require('v8').setFlagsFromString('--expose-gc');
-  gc = require('vm').runInNewContext('gc');
-} catch {}
+let collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
+if (typeof globalThis.gc !== 'function') {
+  try {
+    require('v8').setFlagsFromString('--expose-gc');
+    collect = require('vm').runInNewContext('gc');
+  } catch {}
+}
 let windows = 0;
 parentPort.on('message', (m) => {
   const b = Buffer.from(m.buf.buffer, m.buf.byteOffset, m.buf.byteLength);
@@ -45,7 +47,7 @@ parentPort.on('message', (m) => {
     });
   }
   parentPort.postMessage({ hits, buf: m.buf }, [m.buf.buffer]);
-  if (++windows % 16 === 0) gc();
+  if (++windows % 16 === 0) collect();
 });
 `;
 
