@@ -47,7 +47,7 @@ parentPort.on('message', (m) => {
     });
   }
   parentPort.postMessage({ hits, buf: m.buf }, [m.buf.buffer]);
-  if (++windows % 16 === 0) collect();
+  if (++windows % 8 === 0) collect();
 });
 `;
 
@@ -114,7 +114,7 @@ export function workerRegexRunner(re: RegExp, options: WorkerRunnerOptions = {})
       if (failed) return Promise.reject(failed);
       const w = (worker ??= start());
       let ab = spare.pop();
-      if (!ab || ab.byteLength < window.length) ab = new ArrayBuffer(Math.max(window.length, 2 << 20));
+      if (!ab || ab.byteLength < window.length) ab = new ArrayBuffer(Math.max(window.length + (window.length >> 2), 4 << 20));
       const copy = new Uint8Array(ab, 0, window.length);
       copy.set(window);
       return new Promise<WindowHit[]>((resolve, reject) => {

@@ -174,6 +174,8 @@ interface Matcher {
   close(): Promise<void>;
   /** Window size to feed at most (regex), or Infinity. */
   readonly window: number;
+  /** New bytes to gather before a scan, when the data comes in smaller pieces. */
+  readonly gather: number;
 }
 
 function literalMatcher(needle: Uint8Array): Matcher {
@@ -182,6 +184,7 @@ function literalMatcher(needle: Uint8Array): Matcher {
     maxLen: needle.length,
     minLen: needle.length,
     window: Infinity,
+    gather: MIN_SCAN,
     scan(window, from, limit, context) {
       const buf = asBuffer(window);
       const out: number[] = [];
@@ -197,6 +200,8 @@ function regexMatcher(runner: RegexRunner, maxLen: number): Matcher {
     maxLen,
     minLen: 1,
     window: REGEX_WINDOW,
+    // a worker round trip per window: gather whole windows (decompressors give small chunks)
+    gather: REGEX_WINDOW,
     scan(window, from, limit, context) {
       return runner.run(window, from, limit, maxLen, context);
     },
@@ -243,7 +248,7 @@ class SegmentScanner {
       }
       this.win.set(part, this.len);
       this.len = need;
-      if (this.len < this.keep + MIN_SCAN) continue; // small pieces: gather before scanning
+      if (this.len < this.keep + this.matcher.gather) continue; // small pieces: gather before scanning
       await this.scan(false);
       // carry the tail
       const cut = Math.max(0, this.len - this.keep);
