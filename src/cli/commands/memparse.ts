@@ -49,7 +49,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
-      .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one 2 MiB window of memory may take before the search is stopped' })
+      .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
       .conflicts('search', ['search-regex', 'search-hex'])
       .conflicts('search-regex', ['search-hex'])
       .example('$0 memparse checkpoint.tar', 'private and shared memory of every process')
