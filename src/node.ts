@@ -5,3 +5,4 @@
 export * from './index.js';
 export { openSource, TarFileSource, CompressedTarSource, FilesSource, hasNativeZstd, type OpenSourceOptions } from './source/node.js';
 export { openCheckpoint } from './model/open-node.js';
+export { workerRegexRunner } from './model/memory/regex-worker.js';

@@ -10,7 +10,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 /** Writes to stdout, waiting when the pipe is full; silently stops when the reader went away. */
 export async function out(text: string): Promise<void> {
   if (stdoutClosed) return;
-  if (!process.stdout.write(text)) await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+  if (process.stdout.write(text)) return;
+  try {
+    await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+  } catch (e) {
+    // `once` rejects on 'error': a reader that went away (`| head`) ends the output quietly
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+    stdoutClosed = true;
+  }
 }
 
 /** Writes lines to a file (the only place the CLI writes files: `--output`). */

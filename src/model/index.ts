@@ -6,3 +6,4 @@ export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './checkp
 export { ImageSet } from './image-set.js';
 export { ipAddressText, openFlagsText, capabilityNames, unixName } from './decode-util.js';
 export type * from './types.js';
+export * from './memory/index.js';
