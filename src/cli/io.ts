@@ -1,6 +1,5 @@
 /** Output helpers for the CLI: stdout writes that respect back-pressure and closed pipes. */
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
 
 let stdoutClosed = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -20,19 +19,7 @@ export async function out(text: string): Promise<void> {
   }
 }
 
-/** Writes lines to a file (the only place the CLI writes files: `--output`). */
-export function fileWriter(file: string): { write(text: string): Promise<void>; close(): Promise<void> } {
-  const s: WriteStream = createWriteStream(file);
-  return {
-    async write(text: string) {
-      if (!s.write(text)) await once(s, 'drain');
-    },
-    async close() {
-      s.end();
-      await once(s, 'finish');
-    },
-  };
-}
+export { fileWriter } from '../source/node.js';
 
 /** Colour is used only on a terminal, and never when NO_COLOR is set. */
 export function useColour(): boolean {

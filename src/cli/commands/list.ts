@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpoint, checkpointFiles } from '../../node.js';
 import { CkptError } from '../../errors.js';
 import { listTable, type ListEntry } from '../../views/index.js';
 import { out, useColour } from '../io.js';
@@ -10,19 +9,6 @@ export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
 
 interface ListArgs {
   directory?: string[];
-}
-
-/** Names of checkpoint archives in a directory (kubelet names them `checkpoint-<pod>_<namespace>-<container>-<time>.tar`). */
-async function checkpointFiles(dir: string): Promise<string[] | undefined> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new CkptError(code === 'EACCES' ? 'permission denied' : (e as Error).message, dir);
-  }
-  return names.filter((n) => n.startsWith('checkpoint-')).sort();
 }
 
 export const listCommand: CommandModule<object, ListArgs> = {

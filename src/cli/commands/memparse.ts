@@ -86,7 +86,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       throw e;
     }
 
-    const writer = args.output ? fileWriter(args.output) : undefined;
+    const writer = args.output ? await fileWriter(args.output) : undefined;
     // a reader that went away (`| head`) ends the output quietly, and the dump or search with it
     const write = writer
       ? (t: string) => writer.write(t)
