@@ -39,5 +39,6 @@ export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';
 export { schemaRoot, messageInfo, hasMessage } from './schema.js';
 export type { FieldInfo, MessageInfo, CritOptions } from './schema.js';
 export { entriesOf, pagemapOf } from './typed.js';
+export { decodeImages, imagePath } from './select.js';
 export type { ImageEntries } from './typed.js';
 export * from './messages.js';

@@ -4,7 +4,9 @@
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
 import { readFiles } from '../source/memory.js';
-import { decodeImage, toCritJson, isRawImageName, type CritJsonOptions } from './index.js';
+import { decodeImage } from './decode.js';
+import { toCritJson, type CritJsonOptions } from './crit-json.js';
+import { isRawImageName } from './magic.js';
 
 /** `pstree`, `pstree.img`, `checkpoint/pstree.img` all name `checkpoint/pstree.img`. */
 export function imagePath(name: string): string {
