@@ -36,6 +36,11 @@ export class ImageSet {
     private readonly files: Map<string, Uint8Array>,
   ) {}
 
+  /** An ImageSet over files already collected (e.g. by a search's own pass over the archive). */
+  static fromFiles(source: CheckpointSource, entries: SourceEntry[], files: Map<string, Uint8Array>): ImageSet {
+    return new ImageSet(source, entries, files);
+  }
+
   /**
    * Reads the protobuf images and metadata files of `source` in one pass. With `metadataOnly`,
    * only the engine's metadata files are read (for listings: container facts and sizes).

@@ -19,6 +19,7 @@
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { decodeImage, isRawImageName, type CriuImage } from '../../images/index.js';
+import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
 import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, type RegexRunner, type WindowHit } from './matchers.js';
 import type { PageMap } from './pagemap.js';
@@ -511,36 +512,6 @@ export function findMemoryMatches(memory: CheckpointMemory, opts: SearchOptions)
   });
 }
 
-/** An ImageLookup over images collected during a streaming pass. */
-class CollectedImages implements ImageLookup {
-  private readonly decoded = new Map<string, CriuImage>();
-  constructor(
-    readonly source: CheckpointSource,
-    readonly entries: SourceEntry[],
-    private readonly files: Map<string, Uint8Array>,
-  ) {}
-  image(name: string): CriuImage | undefined {
-    const path = name.includes('/') ? name : `checkpoint/${name}`;
-    let img = this.decoded.get(path);
-    if (img) return img;
-    const b = this.files.get(path);
-    if (!b) return undefined;
-    try {
-      img = decodeImage(path, b);
-    } catch (e) {
-      throw e instanceof CkptError ? e.within(this.source.label) : e;
-    }
-    this.decoded.set(path, img);
-    return img;
-  }
-  entriesOf<T = Record<string, unknown>>(name: string): T[] {
-    return (this.image(name)?.entries ?? []) as T[];
-  }
-  imagePaths(): string[] {
-    return [...this.files.keys()];
-  }
-}
-
 function isImagePath(e: SourceEntry): boolean {
   return e.type === 'file' && e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path) && e.size <= 256 << 20;
 }
@@ -579,7 +550,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
     const passed = new Set<string>();
     const searched = new Set<string>();
     const build = () => {
-      const lookup = new CollectedImages(source, seen, files);
+      const lookup = ImageSet.fromFiles(source, seen, files);
       memory = CheckpointMemory.fromImages(lookup, opts);
       // pstree.img sorts after the pages files: pids are checked once the pass is over
       plan = planSearch(memory, opts.pids);
@@ -614,7 +585,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
       },
     );
     // images that came after a pages file: rebuild the model and read what was missed
-    const lookup = new CollectedImages(source, seen, files);
+    const lookup = ImageSet.fromFiles(source, seen, files);
     if (!lookup.image('pstree.img')) throw new CkptError('no CRIU images in it (no checkpoint/pstree.img): not a container checkpoint', source.label);
     {
       const full = CheckpointMemory.fromImages(lookup, opts);
