@@ -18,7 +18,7 @@
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
-import { decodeImage, isRawImageName, type CriuImage } from '../../images/index.js';
+import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
 import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, type RegexRunner, type WindowHit } from './matchers.js';
