@@ -177,3 +177,56 @@ describe('bad input names the file and the byte offset', () => {
     expect((await failure(join(dir, 'nope.tar'))).message).toContain('no such file');
   });
 });
+
+describe('PAX size records', () => {
+  // Hand-made bytes: a PAX header whose size record replaces a zero ustar size field, as tar
+  // writers do for members over 8 GiB (the header field cannot hold the size in octal).
+  function header(name: string, size: number, typeflag: string): Uint8Array {
+    const b = new Uint8Array(512);
+    const put = (s: string, at: number) => b.set(new TextEncoder().encode(s), at);
+    put(name, 0);
+    put('0000644\0', 100);
+    put('0000000\0', 108);
+    put('0000000\0', 116);
+    put(size.toString(8).padStart(11, '0') + '\0', 124);
+    put('00000000000\0', 136);
+    put('        ', 148);
+    put(typeflag, 156);
+    put('ustar\0' + '00', 257);
+    const sum = b.reduce((a, x) => a + x, 0);
+    put(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    return b;
+  }
+  function block(data: string): Uint8Array {
+    const b = new Uint8Array(Math.ceil(data.length / 512) * 512);
+    b.set(new TextEncoder().encode(data));
+    return b;
+  }
+  const rec = (k: string, v: string) => {
+    const body = ` ${k}=${v}\n`;
+    let n = body.length + 1;
+    if (String(n).length + body.length !== n) n = String(n + 1).length + body.length;
+    return `${n}${body}`;
+  };
+  const pax = rec('size', '11');
+  const parts = [header('PaxHeader', pax.length, 'x'), block(pax), header('checkpoint/pages-1.img', 0, '0'), block('hello pages'), header('checkpoint/after.img', 3, '0'), block('end'), new Uint8Array(1024)];
+  const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((o, p) => (bytes.set(p, o), o + p.length), 0);
+
+  it('the indexed and the streaming readers both take the PAX size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-pax-'));
+    const p = join(dir, 'pax.tar');
+    writeFileSync(p, bytes);
+    const s = await openSource(p);
+    expect(await s.entries()).toEqual([
+      { path: 'checkpoint/pages-1.img', size: 11, type: 'file' },
+      { path: 'checkpoint/after.img', size: 3, type: 'file' },
+    ]);
+    expect(new TextDecoder().decode(await s.read('checkpoint/pages-1.img'))).toBe('hello pages');
+    expect(new TextDecoder().decode(await s.read('checkpoint/after.img'))).toBe('end');
+    execFileSync('sh', ['-c', `gzip -c '${p}' > '${p}.gz'`]);
+    const files = await readFiles(await openSource(`${p}.gz`), () => true);
+    expect(new TextDecoder().decode(files.get('checkpoint/pages-1.img'))).toBe('hello pages');
+    expect(new TextDecoder().decode(files.get('checkpoint/after.img'))).toBe('end');
+  });
+});

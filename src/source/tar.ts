@@ -192,19 +192,21 @@ export async function indexTar(readAt: ReadAt, total: number, label: string): Pr
     const h = decodeHeader(block, label, offset);
     if (h === null) return entries;
     const dataOffset = offset + BLOCK;
-    const dataEnd = dataOffset + h.size;
-    if (dataEnd > total) {
-      throw new CkptError(`tar entry "${h.name}" of ${h.size} bytes runs past the end of the archive (${total} bytes): truncated`, label, offset);
-    }
+    let dataSize = h.size;
     if (ext.isExtension(h)) {
       if (h.size > MAX_EXTENSION_SIZE) throw new CkptError(`tar extension header of ${h.size} bytes is too large`, label, offset);
+      if (dataOffset + h.size > total) throw new CkptError('archive ends inside a tar extension header: truncated', label, offset);
       ext.take(h, await readAt(dataOffset, h.size), label, dataOffset);
     } else {
       const { path, size, type } = ext.apply(h, label, offset);
-      if (type !== 'file' && type !== 'directory' && dataOffset + size > total) throw new CkptError('truncated tar archive', label, offset);
+      // a PAX size (files over 8 GiB) replaces the header's, as in the streaming reader
+      if (type === 'file') dataSize = size;
+      if (dataOffset + dataSize > total) {
+        throw new CkptError(`tar entry "${path}" of ${dataSize} bytes runs past the end of the archive (${total} bytes): truncated`, label, offset);
+      }
       entries.push({ path, size: type === 'file' ? size : 0, type, headerOffset: offset, dataOffset });
     }
-    offset = dataOffset + padded(h.size);
+    offset = dataOffset + padded(dataSize);
   }
   if (offset < total) throw new CkptError('truncated tar header at the end of the archive', label, offset);
   // A tar without end-of-archive blocks: Go's writer always writes them, but accept the entries.
