@@ -3,6 +3,6 @@
  * directories and compressed archives from disk.
  */
 export * from './index.js';
-export { openSource, checkpointFiles, TarFileSource, CompressedTarSource, FilesSource, hasNativeZstd, type OpenSourceOptions } from './source/node.js';
+export { openSource, checkpointFiles, TarFileSource, CompressedTarSource, FilesSource, hasNativeZstd, type OpenSourceOptions, type DecompressionMode } from './source/node.js';
 export { openCheckpoint } from './model/open-node.js';
 export { workerRegexRunner } from './model/memory/regex-worker.js';

@@ -59,18 +59,26 @@ export function imageBytesSource(name: string, bytes: Uint8Array): CheckpointSou
 export async function readFiles(source: CheckpointSource, want: (e: SourceEntry) => boolean): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   await source.walk(want, async (e, body) => {
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    for await (const c of body) {
-      parts.push(c);
-      n += c.length;
-    }
-    const buf = parts.length === 1 ? parts[0]! : new Uint8Array(n);
-    if (parts.length !== 1) {
-      let o = 0;
-      for (const p of parts) (buf.set(p, o), (o += p.length));
-    }
-    out.set(e.path, buf);
+    out.set(e.path, await collectBody(body, e.size));
   });
   return out;
+}
+
+/**
+ * The whole of a body or stream, copied out chunk by chunk (a chunk is only valid until the next
+ * one is asked for). `size`, when known, is the expected length: the buffer is allocated once.
+ */
+export async function collectBody(body: AsyncIterable<Uint8Array>, size?: number): Promise<Uint8Array> {
+  let buf = new Uint8Array(size ?? 0);
+  let n = 0;
+  for await (const c of body) {
+    if (n + c.length > buf.length) {
+      const grown = new Uint8Array(Math.max(n + c.length, buf.length * 2));
+      grown.set(buf.subarray(0, n));
+      buf = grown;
+    }
+    buf.set(c, n);
+    n += c.length;
+  }
+  return n === buf.length ? buf : buf.slice(0, n);
 }

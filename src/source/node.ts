@@ -12,6 +12,8 @@ import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { CkptError } from '../errors.js';
 import { detectFormat, zstdDecompressFallback, type ContainerFormat } from './compression.js';
+import { canDecompressInWorker, decompressInWorker } from './decompress-worker.js';
+import { collectBody } from './memory.js';
 import { indexTar, walkTarStream, tarEntries, BLOCK, type TarEntry } from './tar.js';
 import type { CheckpointSource, SourceEntry } from './types.js';
 
@@ -42,10 +44,29 @@ async function* readFileChunks(file: string, start = 0, end?: number): AsyncGene
   }
 }
 
+/**
+ * How a gzip or zstd archive is decompressed: `worker` in a worker thread (decompress-worker.ts,
+ * the fastest), `stream` with node:zlib's stream API on the thread pool; `auto` (the default)
+ * takes the worker for archives of 4 MiB or more when the runtime allows it (a worker costs some
+ * 30 ms to start, and a small archive is read in several passes).
+ */
+export type DecompressionMode = 'auto' | 'worker' | 'stream';
+const WORKER_MIN_SIZE = 4 << 20;
+
 /** The decompressed bytes of a gzip or zstd file, chunk by chunk. */
-export async function* decompressFile(file: string, format: 'gzip' | 'zstd', forceFallback = false): AsyncGenerator<Uint8Array> {
+export async function* decompressFile(
+  file: string,
+  format: 'gzip' | 'zstd',
+  forceFallback = false,
+  mode: DecompressionMode = 'auto',
+  size = Infinity,
+): AsyncGenerator<Uint8Array> {
   if (format === 'zstd' && (!hasNativeZstd || forceFallback)) {
     yield* zstdDecompressFallback(readFileChunks(file), file);
+    return;
+  }
+  if (mode !== 'stream' && (mode === 'worker' || size >= WORKER_MIN_SIZE) && canDecompressInWorker(format)) {
+    yield* decompressInWorker(file, format);
     return;
   }
   const src = createReadStream(file, { highWaterMark: CHUNK });
@@ -81,13 +102,7 @@ abstract class BaseSource implements CheckpointSource {
   abstract walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void>;
 
   async read(p: string): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    for await (const c of this.stream(p)) {
-      parts.push(c);
-      n += c.length;
-    }
-    return concat(parts, n);
+    return collectBody(this.stream(p));
   }
 
   async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
@@ -109,17 +124,6 @@ abstract class BaseSource implements CheckpointSource {
   }
 
   async close(): Promise<void> {}
-}
-
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** An uncompressed tar on disk: indexed once by its headers, entries read at their offsets. */
@@ -203,12 +207,14 @@ export class CompressedTarSource extends BaseSource {
     readonly label: string,
     readonly format: 'gzip' | 'zstd',
     private readonly forceFallback = false,
+    private readonly mode: DecompressionMode = 'auto',
+    private readonly size = Infinity,
   ) {
     super();
   }
 
   private bytes(): AsyncIterable<Uint8Array> {
-    return decompressFile(this.label, this.format, this.forceFallback);
+    return decompressFile(this.label, this.format, this.forceFallback, this.mode, this.size);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -233,9 +239,7 @@ export class CompressedTarSource extends BaseSource {
   override async read(p: string): Promise<Uint8Array> {
     let out: Uint8Array | undefined;
     await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
-      const parts: Uint8Array[] = [];
-      for await (const c of body) parts.push(c);
-      out = concat(parts, e.size);
+      out = await collectBody(body, e.size);
       return 'stop';
     });
     if (!out) throw notFound(this.label, p);
@@ -339,6 +343,8 @@ async function openDirectory(dir: string): Promise<FilesSource> {
 export interface OpenSourceOptions {
   /** Use the pure-JS zstd decoder even where node:zlib has zstd (for tests and benchmarks). */
   forceZstdFallback?: boolean;
+  /** How gzip and zstd are decompressed (default `auto`; see DecompressionMode). */
+  decompression?: DecompressionMode;
 }
 
 /** What a path holds, by its first bytes. */
@@ -378,7 +384,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       return TarFileSource.open(file, stat.size);
     case 'gzip':
     case 'zstd':
-      return new CompressedTarSource(file, format, options.forceZstdFallback);
+      return new CompressedTarSource(file, format, options.forceZstdFallback, options.decompression, stat.size);
     case 'criu-image':
       return new FilesSource(file, new Map([['checkpoint/' + path.basename(file), { disk: file, size: stat.size, type: 'file' }]]));
     case 'xz':

@@ -229,6 +229,11 @@ export class ByteReader {
 
   private async fill(): Promise<boolean> {
     if (this.done) return false;
+    // A chunk is valid only until the next is asked for: the part of the last one still held
+    // (a header or extension straddling chunks) is copied first. Earlier ones were copied by
+    // earlier calls, so each byte is copied at most once.
+    const last = this.chunks.length - 1;
+    if (last >= 0) this.chunks[last] = this.chunks[last]!.slice();
     const r = await this.it.next();
     if (r.done) {
       this.done = true;

@@ -24,12 +24,17 @@ export interface CheckpointSource {
   read(path: string): Promise<Uint8Array>;
   /** A byte range of one file entry (random-access sources only; otherwise a streaming read). */
   readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
-  /** The contents of one entry in chunks, without holding it whole. */
+  /**
+   * The contents of one entry in chunks, without holding it whole. A chunk is valid until the
+   * next one is asked for (a source may hand out views of a buffer it reuses): copy what you
+   * keep, e.g. with `collectBody`.
+   */
   stream(path: string): AsyncIterable<Uint8Array>;
   /**
    * One pass over the entries in archive order. `visit` is called for every file entry that
    * `want` accepts, with the body as chunks; the body must be consumed or left (the pass skips
-   * what is left). This is how a compressed archive is read once for many files.
+   * what is left). This is how a compressed archive is read once for many files. As with
+   * `stream`, a chunk of a body is valid until the next one is asked for.
    */
   walk(want: (entry: SourceEntry) => boolean, visit: (entry: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void>;
   /** Release file handles. */

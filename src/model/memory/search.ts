@@ -18,6 +18,7 @@
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
+import { collectBody } from '../../source/memory.js';
 import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
@@ -572,16 +573,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
           await feedStream(e.path, body, new FileFeeder(segs, make!), opts.signal);
           return;
         }
-        const parts: Uint8Array[] = [];
-        let n = 0;
-        for await (const c of body) {
-          parts.push(c);
-          n += c.length;
-        }
-        const b = new Uint8Array(n);
-        let o = 0;
-        for (const p of parts) (b.set(p, o), (o += p.length));
-        files.set(e.path, b);
+        files.set(e.path, await collectBody(body, e.size));
       },
     );
     // images that came after a pages file: rebuild the model and read what was missed
