@@ -25,9 +25,12 @@ import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { CkptError } from '../errors.js';
 
-/** Bytes per ring slot, and slots in the ring. */
-const SLOT = 1 << 20;
-const SLOTS = 8;
+export interface WorkerRing {
+  /** Bytes per slot (default 1 MiB); tests use small odd sizes so that slots are reused often. */
+  slotSize?: number;
+  /** Slots in the ring (default 8, at least 2). */
+  slots?: number;
+}
 
 // ctrl (Int32Array) indexes
 const WRITTEN = 0; // slots published by the worker
@@ -226,7 +229,10 @@ export function canDecompressInWorker(format: 'gzip' | 'zstd'): boolean {
  * is asked for: copy what you keep), decompressed in a worker thread. Check `canDecompressInWorker` first. Stopping early (break,
  * return, an exception in the consumer) stops the worker.
  */
-export async function* decompressInWorker(file: string, format: 'gzip' | 'zstd'): AsyncGenerator<Uint8Array> {
+export async function* decompressInWorker(file: string, format: 'gzip' | 'zstd', options: WorkerRing = {}): AsyncGenerator<Uint8Array> {
+  const SLOT = options.slotSize ?? 1 << 20;
+  const SLOTS = options.slots ?? 8;
+  if (!Number.isInteger(SLOT) || SLOT < 1 || !Number.isInteger(SLOTS) || SLOTS < 2) throw new RangeError(`bad worker ring: ${SLOTS} slots of ${SLOT} bytes`);
   const ring = new SharedArrayBuffer(SLOT * SLOTS);
   const ctrlBuf = new SharedArrayBuffer(4 * 4);
   const metaBuf = new SharedArrayBuffer(8 * META * SLOTS);

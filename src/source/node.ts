@@ -12,7 +12,7 @@ import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { CkptError } from '../errors.js';
 import { detectFormat, zstdDecompressFallback, type ContainerFormat } from './compression.js';
-import { canDecompressInWorker, decompressInWorker } from './decompress-worker.js';
+import { canDecompressInWorker, decompressInWorker, type WorkerRing } from './decompress-worker.js';
 import { collectBody } from './memory.js';
 import { indexTar, walkTarStream, tarEntries, BLOCK, type TarEntry } from './tar.js';
 import type { CheckpointSource, SourceEntry } from './types.js';
@@ -60,13 +60,14 @@ export async function* decompressFile(
   forceFallback = false,
   mode: DecompressionMode = 'auto',
   size = Infinity,
+  ring?: WorkerRing,
 ): AsyncGenerator<Uint8Array> {
   if (format === 'zstd' && (!hasNativeZstd || forceFallback)) {
     yield* zstdDecompressFallback(readFileChunks(file), file);
     return;
   }
   if (mode !== 'stream' && (mode === 'worker' || size >= WORKER_MIN_SIZE) && canDecompressInWorker(format)) {
-    yield* decompressInWorker(file, format);
+    yield* decompressInWorker(file, format, ring);
     return;
   }
   const src = createReadStream(file, { highWaterMark: CHUNK });
@@ -209,12 +210,13 @@ export class CompressedTarSource extends BaseSource {
     private readonly forceFallback = false,
     private readonly mode: DecompressionMode = 'auto',
     private readonly size = Infinity,
+    private readonly ring?: WorkerRing,
   ) {
     super();
   }
 
   private bytes(): AsyncIterable<Uint8Array> {
-    return decompressFile(this.label, this.format, this.forceFallback, this.mode, this.size);
+    return decompressFile(this.label, this.format, this.forceFallback, this.mode, this.size, this.ring);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -345,6 +347,8 @@ export interface OpenSourceOptions {
   forceZstdFallback?: boolean;
   /** How gzip and zstd are decompressed (default `auto`; see DecompressionMode). */
   decompression?: DecompressionMode;
+  /** The worker's ring of shared buffers (default 8 slots of 1 MiB). */
+  workerRing?: WorkerRing;
 }
 
 /** What a path holds, by its first bytes. */
@@ -384,7 +388,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       return TarFileSource.open(file, stat.size);
     case 'gzip':
     case 'zstd':
-      return new CompressedTarSource(file, format, options.forceZstdFallback, options.decompression, stat.size);
+      return new CompressedTarSource(file, format, options.forceZstdFallback, options.decompression, stat.size, options.workerRing);
     case 'criu-image':
       return new FilesSource(file, new Map([['checkpoint/' + path.basename(file), { disk: file, size: stat.size, type: 'file' }]]));
     case 'xz':

@@ -322,7 +322,12 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
       }
       if (block.length < BLOCK) throw new CkptError('truncated tar header', label, offset);
       const h = decodeHeader(block, label, offset);
-      if (h === null) return;
+      if (h === null) {
+        // the end-of-archive marker: read what follows (padding to the record size) so that a
+        // decompressor sees its stream's end and checks it (gzip's CRC-32 and size)
+        while ((await r.readSome(1 << 30)).length > 0);
+        return;
+      }
       sawHeader = true;
       const dataOffset = r.position;
       if (ext.isExtension(h)) {
