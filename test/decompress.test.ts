@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { canDecompressInWorker, CkptError, openSource, readFiles, searchCheckpoint, type WorkerRing } from '../src/node.js';
-import { fixture } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { fixture, ROOT } from './helpers.js';
 
 const FIXTURES = ['procs', 'net', 'files'];
 const FORMATS = (['gzip', 'zstd'] as const).filter((f) => canDecompressInWorker(f));
@@ -87,6 +89,53 @@ describe.each(FORMATS)('%s in a worker', (format) => {
     expect(n).toBeGreaterThan(0);
     // a second pass on the same source starts a new worker and reads everything
     expect((await w.entries()).length).toBeGreaterThan(10);
+  });
+});
+
+describe('the worker and the process', () => {
+  it('an iterator dropped without being closed does not keep the process alive', () => {
+    const code = `
+      import { openSource } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node.js')).href)};
+      const s = await openSource(${JSON.stringify(fixture('podman', 'procs-gzip.tar'))}, { decompression: 'worker', workerRing: { slotSize: 4096, slots: 2 } });
+      const it = s.stream('checkpoint/pages-1.img')[Symbol.asyncIterator]();
+      const first = await it.next();
+      console.log(first.value.length);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal).toBeNull(); // not killed by the time limit
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(0);
+  });
+
+  it('both workers (decompression, regex) run in a process started with --input-type=module', () => {
+    const code = `
+      import { openSource, searchCheckpoint, workerRegexRunner } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node.js')).href)};
+      const s = await openSource(${JSON.stringify(fixture('podman', 'procs-gzip.tar'))}, { decompression: 'worker' });
+      const found = [];
+      for await (const m of searchCheckpoint(s, { pattern: /${secrets[0]!.marker}/, regexRunner: workerRegexRunner })) found.push(m.pid + '@0x' + m.address.toString(16));
+      console.log(found.join(' '));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split(' ')).toContain(`${secrets[0]!.pid}@0x${BigInt(secrets[0]!.addr).toString(16)}`);
+  });
+
+  it('a file gone between opening and reading: a read error, not a data error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-gone-'));
+    try {
+      const p = join(dir, 'gone.tar.gz');
+      writeFileSync(p, readFileSync(fixture('podman', 'procs-gzip.tar')));
+      const s = await openSource(p, { decompression: 'worker' });
+      rmSync(p);
+      const e = await s.entries().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(CkptError);
+      expect((e as CkptError).message).toMatch(/cannot read \(ENOENT\)/);
+      expect((e as CkptError).file).toBe(p);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { openSource } from '../src/node.js';
 import { ImageSet } from '../src/model/image-set.js';
 import { CheckpointMemory, PageMap, PE_LAZY, PE_PARENT, PE_PRESENT } from '../src/model/memory/index.js';
+import { regexLiteralPrefix } from '../src/model/memory/matchers.js';
+import fc from 'fast-check';
 import type { PagemapEntry } from '../src/images/index.js';
 import { fixture } from './helpers.js';
 
@@ -152,5 +154,48 @@ describe('regions', () => {
     } finally {
       await source.close();
     }
+  });
+});
+
+describe('regexLiteralPrefix: the literal every match starts with (windows without it skip the regex)', () => {
+  const prefix = (re: RegExp) => {
+    const p = regexLiteralPrefix(re);
+    return p ? Buffer.from(p).toString('latin1') : undefined;
+  };
+
+  it('takes plain characters and escaped punctuation, leaves out optional atoms, and gives up on i, v and top-level |', () => {
+    expect(prefix(/BENCH-TOKEN-sk_live_[0-9a-zA-Z]{24}/)).toBe('BENCH-TOKEN-sk_live_');
+    expect(prefix(/password=\S+/)).toBe('password=');
+    expect(prefix(/\.\x41\tq/)).toBe('.A\tq');
+    expect(prefix(/ab*c/)).toBe('a');
+    expect(prefix(/ab?c/)).toBe('a');
+    expect(prefix(/ab{0,2}c/)).toBe('a');
+    expect(prefix(/ab+c/)).toBe('ab');
+    expect(prefix(/a(b|c)/)).toBe('a');
+    expect(prefix(/abc|x/)).toBeUndefined();
+    expect(prefix(/(a|b)c/)).toBeUndefined();
+    expect(prefix(/[]a|b/)).toBeUndefined(); // [] is an empty class: the | is at the top level
+    expect(prefix(/abc/i)).toBeUndefined();
+    expect(prefix(/^abc/m)).toBeUndefined();
+    expect(prefix(/\d+/)).toBeUndefined();
+    expect(prefix(/\u00e9x/u)).toBeUndefined();
+  });
+
+  it('is sound: every match of a random pattern in a random text starts with it', () => {
+    const atoms = ['a', 'b', 'c', '.', '\\.', 'x', '[ab]', '[^a]', 'a*', 'b?', 'c+', 'a{2}', 'b{0,1}', '(a|b)', '(?:ab)', '|', '^', '$', '\\b', '\\d', '(?=a)', '(?<=b)', '\\x61', '\\t', ']', '}'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...atoms), { minLength: 1, maxLength: 7 }), fc.stringMatching(/^[abcx.\t9 ]{0,60}$/), fc.constantFrom('', 'm', 's', 'u'), (parts, text, flags) => {
+        let re: RegExp;
+        try {
+          re = new RegExp(parts.join(''), flags + 'g');
+        } catch {
+          return; // not a valid pattern with these flags
+        }
+        const p = prefix(re);
+        if (p === undefined) return;
+        for (const m of text.matchAll(re)) if (m[0].length > 0) expect(text.startsWith(p, m.index), `/${re.source}/${flags} at ${m.index} of ${JSON.stringify(text)}`).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -172,10 +172,10 @@ export class TarFileSource extends BaseSource {
     return this.readRange(p, 0, e.size);
   }
 
-  override async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
+  override async readRange(p: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const e = this.entry(p);
     const len = Math.max(0, Math.min(length, e.size - offset));
-    const buf = Buffer.alloc(len);
+    const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafeSlow(len);
     if (len === 0) return buf;
     const { bytesRead } = await this.handle.read(buf, 0, len, e.dataOffset + offset);
     if (bytesRead < len) throw new CkptError(`archive ends inside "${p}": truncated`, this.label, e.dataOffset + offset + bytesRead);
@@ -184,7 +184,9 @@ export class TarFileSource extends BaseSource {
 
   async *stream(p: string): AsyncIterable<Uint8Array> {
     const e = this.entry(p);
-    for (let off = 0; off < e.size; off += CHUNK) yield await this.readRange(p, off, Math.min(CHUNK, e.size - off));
+    // one buffer, lent until the next chunk is asked for (the CheckpointSource contract)
+    const buf = Buffer.allocUnsafeSlow(Math.min(CHUNK, e.size));
+    for (let off = 0; off < e.size; off += CHUNK) yield await this.readRange(p, off, Math.min(CHUNK, e.size - off), buf);
   }
 
   async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
@@ -285,12 +287,12 @@ export class FilesSource extends BaseSource {
     }
   }
 
-  override async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
+  override async readRange(p: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const f = this.file(p);
     const len = Math.max(0, Math.min(length, f.size - offset));
     const h = await fsp.open(f.disk, 'r').catch((e) => Promise.reject(ioError(e, f.disk)));
     try {
-      const buf = Buffer.alloc(len);
+      const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafeSlow(len);
       const { bytesRead } = await h.read(buf, 0, len, offset);
       return buf.subarray(0, bytesRead);
     } finally {

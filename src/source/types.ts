@@ -22,8 +22,12 @@ export interface CheckpointSource {
   entries(): Promise<SourceEntry[]>;
   /** The whole contents of one file entry. Use only for small files (images, metadata). */
   read(path: string): Promise<Uint8Array>;
-  /** A byte range of one file entry (random-access sources only; otherwise a streaming read). */
-  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * A byte range of one file entry (random-access sources only; otherwise a streaming read).
+   * A source may read the bytes into `into` (when it is long enough) and return a view of it, so
+   * that a caller reading a large file piece by piece can reuse its buffers; it may also ignore it.
+   */
+  readRange(path: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * The contents of one entry in chunks, without holding it whole. A chunk is valid until the
    * next one is asked for (a source may hand out views of a buffer it reuses): copy what you

@@ -103,6 +103,53 @@ export function scanRegex(re: RegExp): RegExp {
   return new RegExp(re.source, flags);
 }
 
+/**
+ * A literal every match of the regex starts with, as latin1 bytes, or undefined when there is no
+ * such literal or it cannot be told safely. Used to skip windows without a candidate start (a
+ * memmem instead of the regex engine on most of the memory), and to start the regex at the first
+ * candidate. Conservative: flags i and v, alternation at the top level, and anything but plain
+ * characters, escaped punctuation and \t \n \r \xHH at the start give no prefix; an atom
+ * followed by `*`, `?` or `{` is left out (it may match zero times).
+ */
+export function regexLiteralPrefix(re: RegExp): Uint8Array | undefined {
+  if (/[iv]/.test(re.flags)) return undefined;
+  const src = re.source;
+  // top-level alternation: `abc|x` has no common prefix
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      for (i++; i < src.length && src[i] !== ']'; i++) if (src[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return undefined;
+  }
+  const codes: number[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    let code: number;
+    let next: number;
+    if (c === '\\') {
+      const e = src[i + 1];
+      if (e === undefined) break;
+      if (e === 't' || e === 'n' || e === 'r') [code, next] = [e === 't' ? 9 : e === 'n' ? 10 : 13, i + 2];
+      else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(src.slice(i + 2, i + 4))) [code, next] = [parseInt(src.slice(i + 2, i + 4), 16), i + 4];
+      else if (!/[0-9A-Za-z_]/.test(e)) [code, next] = [e.charCodeAt(0), i + 2];
+      else break;
+    } else if ('^$.|()[]{}*+?'.includes(c)) break;
+    else [code, next] = [c.charCodeAt(0), i + 1];
+    if (code > 0xff) break; // never in latin1 text: what came before is still a prefix
+    const q = src[next];
+    if (q === '*' || q === '?' || q === '{') break; // may match zero times
+    codes.push(code);
+    i = next;
+    if (q === '+') break;
+  }
+  return codes.length ? Uint8Array.from(codes) : undefined;
+}
+
 /** A runner in this thread: bounded windows, but no time limit (see the worker runner for that). */
 export function inThreadRunner(re: RegExp): RegexRunner {
   const g = scanRegex(re);

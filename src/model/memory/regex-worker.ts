@@ -95,7 +95,10 @@ export function workerRegexRunner(re: RegExp, options: WorkerRunnerOptions = {})
   };
   const start = () => {
     // a small heap: the worker holds one window string at a time, and garbage is collected early
-    const w = new Worker(WORKER_CODE, { eval: true, workerData: { source: re.source, flags }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
+    const w = new Worker(WORKER_CODE, { eval: true, workerData: { source: re.source, flags }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+      // the code is CommonJS, whatever the parent was started with (`node --input-type=module -e`)
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
     w.unref();
     w.on('message', (m: { hits: WindowHit[]; buf: Uint8Array }) => {
       spare.push(m.buf.buffer as ArrayBuffer);

@@ -22,7 +22,7 @@ import { collectBody } from '../../source/memory.js';
 import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
-import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, type RegexRunner, type WindowHit } from './matchers.js';
+import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, regexLiteralPrefix, type RegexRunner, type WindowHit } from './matchers.js';
 import type { PageMap } from './pagemap.js';
 
 export interface SearchOptions {
@@ -197,7 +197,9 @@ function literalMatcher(needle: Uint8Array): Matcher {
   };
 }
 
-function regexMatcher(runner: RegexRunner, maxLen: number): Matcher {
+function regexMatcher(runner: RegexRunner, maxLen: number, prefix?: Uint8Array): Matcher {
+  // A literal every match starts with: windows without it are not given to the regex at all.
+  const lead = prefix && prefix.length <= maxLen ? prefix : undefined;
   return {
     maxLen,
     minLen: 1,
@@ -205,6 +207,11 @@ function regexMatcher(runner: RegexRunner, maxLen: number): Matcher {
     // a worker round trip per window: gather whole windows (decompressors give small chunks)
     gather: REGEX_WINDOW,
     scan(window, from, limit, context) {
+      if (lead) {
+        const first = indexOfBytes(window, asBuffer(window), lead, from);
+        if (first === -1 || first > limit) return [];
+        from = first;
+      }
       return runner.run(window, from, limit, maxLen, context);
     },
     close: () => runner.close(),
@@ -341,7 +348,7 @@ function makeMatcher(opts: SearchOptions): Matcher {
     const maxLen = opts.maxMatchLength ?? 1024;
     if (!Number.isInteger(maxLen) || maxLen < 1) throw new CkptError(`bad maxMatchLength ${maxLen}`);
     const runner = (opts.regexRunner ?? inThreadRunner)(p);
-    return regexMatcher(runner, maxLen);
+    return regexMatcher(runner, maxLen, regexLiteralPrefix(p));
   }
   return literalMatcher(typeof p === 'string' ? new TextEncoder().encode(p) : p);
 }
@@ -390,12 +397,14 @@ async function feedRandomAccess(source: CheckpointSource, plan: Map<string, Segm
       i++;
       for (let o = a; o < b; o += chunk) reads.push([o, Math.min(chunk, b - o)]);
     }
-    let pending = reads.length ? source.readRange(file, reads[0]![0], reads[0]![1]) : undefined;
+    // two buffers: one is read into while the other is searched (the scanners copy what they keep)
+    const bufs = [new Uint8Array(chunk), new Uint8Array(chunk)];
+    let pending = reads.length ? source.readRange(file, reads[0]![0], reads[0]![1], bufs[0]) : undefined;
     let size = 0;
     for (let k = 0; k < reads.length; k++) {
       signal?.throwIfAborted();
       const buf = await pending!;
-      pending = k + 1 < reads.length ? source.readRange(file, reads[k + 1]![0], reads[k + 1]![1]) : undefined;
+      pending = k + 1 < reads.length ? source.readRange(file, reads[k + 1]![0], reads[k + 1]![1], bufs[(k + 1) % 2]) : undefined;
       size = reads[k]![0] + buf.length;
       await feeder.push(buf, reads[k]![0]);
       if (buf.length < reads[k]![1]) break;
