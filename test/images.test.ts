@@ -19,13 +19,13 @@ import {
   pagemapOf,
   quotedPrintable,
   rawImageKind,
-  schemaRoot,
   stringifyJson,
   toCritJson,
   type CriuImage,
   type IpcQueuedMessage,
   type TcpQueues,
 } from '../src/images/index.js';
+import { schemaRoot } from './schema-root.js';
 
 const ROOT = join(__dirname, '..');
 
@@ -312,6 +312,43 @@ describe('schema', () => {
     expect(mtype.enumValues!.get(1)).toBe('X86_64');
     expect(messageInfo('file_entry').fields.map((f) => f.name)).toContain('pidfd');
     expect(messageInfo('pstree_entry').byId.get(5)).toMatchObject({ name: 'threads', repeated: true, type: 'uint32' });
+  });
+
+  it('compiles every message exactly as protobufjs resolves it (names, ids, labels, types, enums, options)', () => {
+    const root = schemaRoot();
+    const types: protobuf.Type[] = [];
+    const walk = (ns: protobuf.NamespaceBase) => {
+      for (const n of ns.nestedArray) {
+        if (n instanceof protobuf.Type) types.push(n);
+        if (n instanceof protobuf.Namespace || n instanceof protobuf.Type) walk(n);
+      }
+    };
+    walk(root);
+    const messages = types.filter((t) => !t.fullName.startsWith('.google.'));
+    expect(messages.length).toBeGreaterThan(150);
+    for (const t of messages) {
+      const name = t.fullName.slice(1);
+      const info = messageInfo(name);
+      expect(info.name).toBe(name);
+      const want = [...t.fieldsArray].sort((a, b) => a.id - b.id);
+      expect(info.fields.map((f) => f.name), name).toEqual(want.map((f) => f.name));
+      for (const [i, f] of want.entries()) {
+        f.resolve();
+        const got = info.fields[i]!;
+        const where = `${name}.${f.name}`;
+        expect([got.id, got.repeated, got.required], where).toEqual([f.id, f.repeated, f.required]);
+        expect(Object.entries(got.opts).map(([k, v]) => [`(criu).${k}`, v]), where).toEqual(Object.entries(f.options ?? {}).filter(([k]) => k.startsWith('(criu).')));
+        const rt = f.resolvedType;
+        if (rt instanceof protobuf.Type) expect([got.type, got.message?.name], where).toEqual(['message', rt.fullName.slice(1)]);
+        else if (rt instanceof protobuf.Enum) {
+          expect(got.type, where).toBe('enum');
+          for (const [k, v] of Object.entries(rt.values)) expect(got.enumValues!.has(v) && rt.values[got.enumValues!.get(v)!] === v, `${where} ${k}`).toBe(true);
+        } else expect(got.type, where).toBe(f.type);
+      }
+    }
+    expect(hasMessage('pstree_entry')).toBe(true);
+    expect(hasMessage('no_such_entry')).toBe(false);
+    expect(hasMessage('core_entry.march')).toBe(false); // an enum, not a message
   });
 });
 

@@ -36,7 +36,7 @@ export { toCritJson, stringifyJson, base64, base64Lines, quotedPrintable } from 
 export type { CritJsonOptions } from './crit-json.js';
 export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKind, isRawImageName } from './magic.js';
 export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';
-export { schemaRoot, messageInfo, hasMessage } from './schema.js';
+export { messageInfo, hasMessage } from './schema.js';
 export type { FieldInfo, MessageInfo, CritOptions } from './schema.js';
 export { entriesOf, pagemapOf } from './typed.js';
 export { decodeImages, imagePath } from './select.js';

@@ -1,21 +1,11 @@
 /**
- * The CRIU image schema at run time: the generated protobufjs JSON descriptor loaded with
- * Root.fromJSON (no .proto parsing, no `fs`), and compiled once per message into the flat field
- * tables the wire decoder and the crit-JSON printer walk.
+ * The CRIU image schema at run time: the generated JSON descriptor (schema.generated.ts, made by
+ * scripts/gen-schema.mjs with protobufjs from proto/*.proto) compiled once per message into the
+ * flat field tables the wire decoder and the crit-JSON printer walk. protobufjs itself is not
+ * loaded at run time (it cost ~35 ms of every command's start-up).
  */
-import protobuf from 'protobufjs/light.js';
 import { schemaJson } from './schema.generated.js';
-
-let rootCache: protobuf.Root | undefined;
-
-/** The protobufjs Root of every CRIU image message (keepCase names; `(criu).*` options in field.options). */
-export function schemaRoot(): protobuf.Root {
-  if (!rootCache) {
-    rootCache = protobuf.Root.fromJSON(schemaJson);
-    rootCache.resolveAll();
-  }
-  return rootCache;
-}
+import type { SchemaField, SchemaNode } from './schema-node.js';
 
 export type ScalarType =
   | 'double'
@@ -88,10 +78,42 @@ const WIRE: Record<ScalarType, number> = {
 
 const compiled = new Map<string, MessageInfo>();
 
-function critOptions(field: protobuf.Field): CritOptions {
-  const o = field.options ?? {};
+/** A message or enum of the descriptor with its full name and the scopes it resolves names in. */
+interface Found {
+  name: string;
+  node: SchemaNode;
+  /** Enclosing scopes, innermost first, ending with the root. */
+  scopes: SchemaNode[];
+}
+
+/** Looks up a dotted name from a list of scopes (innermost first), as protobuf resolves type names. */
+function lookup(ref: string, scopes: readonly SchemaNode[], prefix: readonly string[][]): Found | undefined {
+  const absolute = ref.startsWith('.');
+  const parts = (absolute ? ref.slice(1) : ref).split('.');
+  for (let i = absolute ? scopes.length - 1 : 0; i < scopes.length; i++) {
+    let node: SchemaNode | undefined = scopes[i];
+    const chain: SchemaNode[] = [];
+    for (const p of parts) {
+      node = node?.nested?.[p];
+      if (!node) break;
+      chain.push(node);
+    }
+    if (node) {
+      const path = [...prefix[i]!, ...parts];
+      return { name: path.join('.'), node, scopes: [...chain.slice(0, -1).reverse(), ...scopes.slice(i)] };
+    }
+  }
+  return undefined;
+}
+
+function findType(name: string): Found | undefined {
+  const f = lookup(name, [schemaJson], [[]]);
+  return f && f.node.fields ? f : undefined;
+}
+
+function critOptions(field: SchemaField): CritOptions {
   const out: CritOptions = {};
-  for (const [k, v] of Object.entries(o)) {
+  for (const [k, v] of Object.entries(field.options ?? {})) {
     const m = /^\(criu\)\.(\w+)$/.exec(k);
     if (!m) continue;
     (out as Record<string, unknown>)[m[1]!] = v;
@@ -99,31 +121,40 @@ function critOptions(field: protobuf.Field): CritOptions {
   return out;
 }
 
-function compile(type: protobuf.Type): MessageInfo {
-  const name = type.fullName.replace(/^\./, '');
-  const have = compiled.get(name);
+/** The names of a scope list's prefixes, for full names: [M.N, M, root] -> [[M, N], [M], []]. */
+function prefixes(found: Found): string[][] {
+  const parts = found.name.split('.');
+  return found.scopes.map((_, i) => parts.slice(0, parts.length - i));
+}
+
+function compile(type: Found): MessageInfo {
+  const have = compiled.get(type.name);
   if (have) return have;
   const fields: FieldInfo[] = [];
   const byId = new Map<number, FieldInfo>();
-  const info: MessageInfo = { name, fields, byId };
-  compiled.set(name, info); // before recursing: message graphs may refer back
-  const pending: Array<[FieldInfo, protobuf.Type]> = [];
-  for (const f of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
-    f.resolve();
-    const rt = f.resolvedType;
+  const info: MessageInfo = { name: type.name, fields, byId };
+  compiled.set(type.name, info); // before recursing: message graphs may refer back
+  const pending: Array<[FieldInfo, Found]> = [];
+  // names inside a message resolve in the message first, then outwards
+  const scopes = [type.node, ...type.scopes];
+  const names = prefixes({ ...type, scopes });
+  for (const [fname, f] of Object.entries(type.node.fields ?? {}).sort((a, b) => a[1].id - b[1].id)) {
     let fi: FieldInfo;
-    const base = { name: f.name, id: f.id, repeated: f.repeated, required: f.required, opts: critOptions(f) };
-    if (rt instanceof protobuf.Type) {
-      fi = { ...base, type: 'message', wireType: 2 };
-      pending.push([fi, rt]);
-    } else if (rt instanceof protobuf.Enum) {
-      const values = new Map<number, string>();
-      for (const [k, v] of Object.entries(rt.values)) if (!values.has(v)) values.set(v, k);
-      fi = { ...base, type: 'enum', wireType: 0, enumValues: values };
-    } else if (f.type in WIRE) {
+    const base = { name: fname, id: f.id, repeated: f.rule === 'repeated', required: f.rule === 'required', opts: critOptions(f) };
+    if (f.type in WIRE) {
       fi = { ...base, type: f.type as ScalarType, wireType: WIRE[f.type as ScalarType] };
     } else {
-      throw new Error(`schema: unsupported field type ${f.type} in ${name}.${f.name}`);
+      const rt = lookup(f.type, scopes, names);
+      if (rt?.node.fields) {
+        fi = { ...base, type: 'message', wireType: 2 };
+        pending.push([fi, rt]);
+      } else if (rt?.node.values) {
+        const values = new Map<number, string>();
+        for (const [k, v] of Object.entries(rt.node.values)) if (!values.has(v)) values.set(v, k);
+        fi = { ...base, type: 'enum', wireType: 0, enumValues: values };
+      } else {
+        throw new Error(`schema: unknown field type ${f.type} in ${type.name}.${fname}`);
+      }
     }
     fields.push(fi);
     byId.set(fi.id, fi);
@@ -136,15 +167,12 @@ function compile(type: protobuf.Type): MessageInfo {
 export function messageInfo(name: string): MessageInfo {
   const have = compiled.get(name);
   if (have) return have;
-  return compile(schemaRoot().lookupType(name));
+  const t = findType(name);
+  if (!t) throw new Error(`schema: no message ${name}`);
+  return compile(t);
 }
 
 /** True when the schema has a message of this name. */
 export function hasMessage(name: string): boolean {
-  try {
-    schemaRoot().lookupType(name);
-    return true;
-  } catch {
-    return false;
-  }
+  return findType(name) !== undefined;
 }
