@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { canDecompressInWorker, CkptError, openSource, readFiles, searchCheckpoint, type WorkerRing } from '../src/node.js';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { fixture, ROOT } from './helpers.js';
+import { fixture, procsFacts, ROOT } from './helpers.js';
 
 const FIXTURES = ['procs', 'net', 'files'];
 const FORMATS = (['gzip', 'zstd'] as const).filter((f) => canDecompressInWorker(f));
@@ -20,14 +20,7 @@ const RINGS: [string, WorkerRing][] = [
   ['the default ring', {}],
 ];
 
-interface Secret {
-  kind: string;
-  pid: number;
-  addr: string;
-  len: number;
-  marker: string;
-}
-const secrets = (JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8')) as { secrets: Secret[] }).secrets;
+const secrets = procsFacts().secrets;
 
 async function allFiles(file: string, options: Parameters<typeof openSource>[1] = {}) {
   const s = await openSource(file, options);

@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { openSource } from '../src/node.js';
 import { ImageSet } from '../src/model/image-set.js';
 import { CheckpointMemory, PageMap, PE_LAZY, PE_PARENT, PE_PRESENT } from '../src/model/memory/index.js';
 import { regexLiteralPrefix } from '../src/model/memory/matchers.js';
 import fc from 'fast-check';
 import type { PagemapEntry } from '../src/images/index.js';
-import { fixture } from './helpers.js';
+import { fixture, procsFacts } from './helpers.js';
 
-interface Secret {
-  kind: string;
-  pid: number;
-  addr: string;
-  len: number;
-  marker: string;
-}
-const facts = JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8')) as {
-  secrets: Secret[];
-  processes: { pid: number; comm: string; arg_start?: string; arg_end?: string; env_start?: string; env_end?: string }[];
-  longargv: { env: string[]; argv_first: string; argv_last: string };
-};
+const facts = procsFacts();
 
 async function memoryOf(format: string) {
   const source = await openSource(fixture('podman', `procs-${format}.tar`));

@@ -9,21 +9,9 @@ import { CheckpointMemory, findMemoryMatches, searchCheckpoint, parseHex, type M
 import { workerRegexRunner } from '../src/model/memory/regex-worker.js';
 import { Hexdump } from '../src/views/hexdump.js';
 import type { CheckpointSource } from '../src/source/types.js';
-import { ckpt, fixture } from './helpers.js';
+import { ckpt, fixture, procsFacts } from './helpers.js';
 
-interface Secret {
-  kind: string;
-  pid: number;
-  addr: string;
-  len: number;
-  marker: string;
-}
-const facts = JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8')) as {
-  container: { env_secret: string };
-  secrets: Secret[];
-  processes: { pid: number; env_start?: string; env_end?: string }[];
-  longargv: { env: string[] };
-};
+const facts = procsFacts();
 const tmp = mkdtempSync(join(tmpdir(), 'ckpt-memparse-'));
 const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 const archive = (f: string) => fixture('podman', `procs-${f}.tar`);
