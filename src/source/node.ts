@@ -53,21 +53,15 @@ async function* readFileChunks(file: string, start = 0, end?: number): AsyncGene
 export type DecompressionMode = 'auto' | 'worker' | 'stream';
 const WORKER_MIN_SIZE = 4 << 20;
 
-/** The decompressed bytes of a gzip or zstd file, chunk by chunk. */
-export async function* decompressFile(
-  file: string,
-  format: 'gzip' | 'zstd',
-  forceFallback = false,
-  mode: DecompressionMode = 'auto',
-  size = Infinity,
-  ring?: WorkerRing,
-): AsyncGenerator<Uint8Array> {
-  if (format === 'zstd' && (!hasNativeZstd || forceFallback)) {
+/** The decompressed bytes of a gzip or zstd file (of `size` bytes on disk), chunk by chunk. */
+export async function* decompressFile(file: string, format: 'gzip' | 'zstd', options: OpenSourceOptions = {}, size = Infinity): AsyncGenerator<Uint8Array> {
+  if (format === 'zstd' && (!hasNativeZstd || options.forceZstdFallback)) {
     yield* zstdDecompressFallback(readFileChunks(file), file);
     return;
   }
+  const mode = options.decompression ?? 'auto';
   if (mode !== 'stream' && (mode === 'worker' || size >= WORKER_MIN_SIZE) && canDecompressInWorker(format)) {
-    yield* decompressInWorker(file, format, ring);
+    yield* decompressInWorker(file, format, options.workerRing);
     return;
   }
   const src = createReadStream(file, { highWaterMark: CHUNK });
@@ -209,16 +203,15 @@ export class CompressedTarSource extends BaseSource {
   constructor(
     readonly label: string,
     readonly format: 'gzip' | 'zstd',
-    private readonly forceFallback = false,
-    private readonly mode: DecompressionMode = 'auto',
+    private readonly options: OpenSourceOptions = {},
+    /** The file's size on disk (small files skip the worker). */
     private readonly size = Infinity,
-    private readonly ring?: WorkerRing,
   ) {
     super();
   }
 
   private bytes(): AsyncIterable<Uint8Array> {
-    return decompressFile(this.label, this.format, this.forceFallback, this.mode, this.size, this.ring);
+    return decompressFile(this.label, this.format, this.options, this.size);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -390,7 +383,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       return TarFileSource.open(file, stat.size);
     case 'gzip':
     case 'zstd':
-      return new CompressedTarSource(file, format, options.forceZstdFallback, options.decompression, stat.size, options.workerRing);
+      return new CompressedTarSource(file, format, options, stat.size);
     case 'criu-image':
       return new FilesSource(file, new Map([['checkpoint/' + path.basename(file), { disk: file, size: stat.size, type: 'file' }]]));
     case 'xz':
