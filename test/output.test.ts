@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync, symlinkSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAtomicFile, writeAtomically, prepareOutputDir, outputPathInside } from '../src/node/output.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'ckpt-out-'));
+
+describe('safe output', () => {
+  it('refuses to write over an input, through a symlink too, and leaves its bytes unchanged', async () => {
+    const d = dir();
+    const input = join(d, 'victim.tar');
+    writeFileSync(input, 'EVIDENCE');
+    symlinkSync(input, join(d, 'link.tar'));
+    for (const target of [input, join(d, 'link.tar')]) {
+      await expect(createAtomicFile(target, { inputs: [input], force: true })).rejects.toThrow(/refusing to write over the input/);
+    }
+    expect(readFileSync(input, 'utf8')).toBe('EVIDENCE');
+    expect(readdirSync(d).sort()).toEqual(['link.tar', 'victim.tar']);
+  });
+
+  it('refuses to write inside an input directory', async () => {
+    const d = dir();
+    await expect(createAtomicFile(join(d, 'sub', 'x.txt'), { inputs: [d] })).rejects.toThrow(/inside the input directory/);
+  });
+
+  it('never replaces an existing file without force, and replaces it with force', async () => {
+    const d = dir();
+    const f = join(d, 'notes.txt');
+    writeFileSync(f, 'keep');
+    await expect(createAtomicFile(f)).rejects.toThrow(/already exists/);
+    expect(readFileSync(f, 'utf8')).toBe('keep');
+    await writeAtomically(f, { force: true }, (o) => o.write('new'));
+    expect(readFileSync(f, 'utf8')).toBe('new');
+  });
+
+  it('a failed run leaves nothing behind', async () => {
+    const d = dir();
+    const f = join(d, 'out.bin');
+    await expect(writeAtomically(f, {}, async (o) => { await o.write('half'); throw new Error('boom'); })).rejects.toThrow('boom');
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('writes sparse files with holes', async () => {
+    const d = dir();
+    const f = join(d, 'sparse.bin');
+    await writeAtomically(f, {}, async (o) => { await o.writeAt(Buffer.from('AB'), 1 << 20); await o.truncate(4 << 20); });
+    const b = readFileSync(f);
+    expect(b.length).toBe(4 << 20);
+    expect(b.subarray((1 << 20), (1 << 20) + 2).toString()).toBe('AB');
+    expect(statSync(f).blocks * 512).toBeLessThan(1 << 20);
+  });
+
+  it('output directories: non-empty needs force; names cannot leave the directory', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'x'), '1');
+    await expect(prepareOutputDir(d)).rejects.toThrow(/not empty/);
+    await prepareOutputDir(d, { force: true });
+    await expect(outputPathInside(d, '../escape')).rejects.toThrow(/leaves/);
+    symlinkSync('/tmp', join(d, 'lnk'));
+    await expect(outputPathInside(d, 'lnk/file')).rejects.toThrow(/symbolic link/);
+    expect(await outputPathInside(d, '/abs/ok.txt')).toBe(join(d, 'abs', 'ok.txt'));
+    expect(existsSync(join(d, 'abs'))).toBe(true);
+  });
+});
