@@ -11,7 +11,7 @@ import { readContainerInfo, readSpecMounts } from './container.js';
 import { buildTasks, type TaskModel } from './processes.js';
 import { readCriuMounts } from './mounts.js';
 import { toNumber } from './decode-util.js';
-import type { CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
+import type { CheckpointProblem, CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
 import { readProcessArguments } from './arguments.js';
 import { CheckpointMemory } from './memory/index.js';
 
@@ -27,6 +27,7 @@ export class Checkpoint {
   private _stats?: DumpStatistics | null;
   private _args?: Map<number, ProcessArguments>;
   private _memory?: Promise<CheckpointMemory>;
+  private readonly _problems: CheckpointProblem[] = [];
 
   private constructor(
     /** The decoded images and metadata files. */
@@ -40,6 +41,20 @@ export class Checkpoint {
    */
   static async open(source: CheckpointSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
     return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }));
+  }
+
+  /**
+   * Parts of the checkpoint that are missing or damaged, found so far (the list grows as accessors
+   * run). What is intact is still returned by the accessors; a CLI run that showed something while
+   * this list is non-empty exits with the partial-result code (4) after one warning line per entry.
+   */
+  get problems(): readonly CheckpointProblem[] {
+    return this._problems;
+  }
+
+  /** Records a missing or damaged part once (same file, offset and message: recorded once). */
+  noteProblem(problem: CheckpointProblem): void {
+    if (!this._problems.some((p) => p.file === problem.file && p.offset === problem.offset && p.message === problem.message)) this._problems.push(problem);
   }
 
   get source(): CheckpointSource {

@@ -269,3 +269,15 @@ export interface ProcessArguments {
   /** `NAME=value` strings in their original order, duplicates kept. */
   environment: string[];
 }
+
+/** A part of a checkpoint that is missing or damaged (see `Checkpoint.problems`). */
+export interface CheckpointProblem {
+  /** `missing`: an expected member is absent; `damaged`: present but unreadable from `offset` on. */
+  kind: 'missing' | 'damaged';
+  /** The archive member or file, e.g. `checkpoint/files.img`, `config.dump`. */
+  file: string;
+  /** Byte offset of the damage inside `file`, or null when not known / not applicable. */
+  offset: number | null;
+  /** One line: what is missing or wrong and what could not be shown because of it. */
+  message: string;
+}
