@@ -7,3 +7,4 @@ export { openSource, checkpointFiles, TarFileSource, CompressedTarSource, FilesS
 export { canDecompressInWorker, type WorkerRing } from './source/decompress-worker.js';
 export { openCheckpoint } from './model/open-node.js';
 export { workerRegexRunner } from './model/memory/regex-worker.js';
+export { nodeSha256 } from './node/hash.js';

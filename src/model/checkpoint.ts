@@ -14,10 +14,14 @@ import { toNumber } from './decode-util.js';
 import type { CheckpointProblem, CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
 import { readProcessArguments } from './arguments.js';
 import { CheckpointMemory } from './memory/index.js';
+import { listRootfsChanges, rootfsDiffMembers, rootfsFileContent, type RootfsChanges, type RootfsMember } from './rootfs.js';
+import { portableSha256, type Sha256Factory } from '../source/hash.js';
 
 export interface OpenCheckpointOptions {
   /** Read only the engine's metadata files (config.dump, spec.dump, …), not CRIU's images. */
   metadataOnly?: boolean;
+  /** The SHA-256 used for content hashes (Node's `openCheckpoint` passes its native one). */
+  sha256?: Sha256Factory;
 }
 
 export class Checkpoint {
@@ -27,11 +31,14 @@ export class Checkpoint {
   private _stats?: DumpStatistics | null;
   private _args?: Map<number, ProcessArguments>;
   private _memory?: Promise<CheckpointMemory>;
+  private _rootfs?: Promise<RootfsChanges>;
   private readonly _problems: CheckpointProblem[] = [];
 
   private constructor(
     /** The decoded images and metadata files. */
     readonly images: ImageSet,
+    /** The SHA-256 used for content hashes. */
+    readonly sha256: Sha256Factory = portableSha256,
   ) {}
 
   /**
@@ -40,7 +47,7 @@ export class Checkpoint {
    * sizes work, processes and mounts from CRIU's images are empty.
    */
   static async open(source: CheckpointSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
-    return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }));
+    return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }), options.sha256);
   }
 
   /**
@@ -167,6 +174,35 @@ export class Checkpoint {
   /** The memory of the processes (VMAs, pages, shared memory objects), built on first use. */
   memory(): Promise<CheckpointMemory> {
     return (this._memory ??= CheckpointMemory.load(this.images));
+  }
+
+  /**
+   * What the container changed on its root file system: every entry of rootfs-diff.tar (type,
+   * mode, owner, size, time, link target, SHA-256 of the content) and the deleted paths
+   * (deleted.files, whiteouts). One streaming pass over the diff, cached. A damaged diff is
+   * recorded in `problems` and the entries read before the damage are returned.
+   */
+  rootfsChanges(): Promise<RootfsChanges> {
+    return (this._rootfs ??= (async () => {
+      const partial: RootfsChanges = { member: null, compression: null, entries: [], deleted: [] };
+      try {
+        return await listRootfsChanges(this.source, this.container.deletedFiles, { sha256: this.sha256, into: partial });
+      } catch (e) {
+        if (!(e instanceof CkptError)) throw e;
+        this.noteProblem({ kind: 'damaged', file: e.file ?? 'rootfs-diff.tar', offset: e.offset ?? null, message: e.reason });
+        return partial;
+      }
+    })());
+  }
+
+  /** The members of rootfs-diff.tar with their contents, streamed in archive order (see `rootfsDiffMembers`). */
+  rootfsMembers(): AsyncGenerator<RootfsMember> {
+    return rootfsDiffMembers(this.source, { sha256: this.sha256 });
+  }
+
+  /** The content of one file of rootfs-diff.tar (`/etc/motd`), chunk by chunk. */
+  rootfsFile(path: string): AsyncGenerator<Uint8Array> {
+    return rootfsFileContent(this.source, path, { sha256: this.sha256 });
   }
 
   /** Releases the source. */

@@ -7,3 +7,17 @@ export { ImageSet } from './image-set.js';
 export { ipAddressText, openFlagsText, capabilityNames, unixName } from './decode-util.js';
 export type * from './types.js';
 export * from './memory/index.js';
+export {
+  listRootfsChanges,
+  rootfsDiffMembers,
+  rootfsFileContent,
+  fileModeText,
+  ROOTFS_DIFF_MEMBER,
+  DELETED_FILES_MEMBER,
+  type RootfsChanges,
+  type RootfsEntry,
+  type RootfsEntryType,
+  type RootfsDeletion,
+  type RootfsMember,
+  type RootfsOptions,
+} from './rootfs.js';

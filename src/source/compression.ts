@@ -52,3 +52,75 @@ export async function* zstdDecompressFallback(input: AsyncIterable<Uint8Array>, 
   }
   yield* out;
 }
+
+/**
+ * Decompresses a gzip byte stream with the runtime's DecompressionStream (Node >= 18, browsers),
+ * chunk by chunk. Errors name `label` and the compressed bytes fed so far.
+ */
+export async function* gunzipStream(input: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Uint8Array> {
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const reader = ds.readable.getReader();
+  let fed = 0;
+  let failure: unknown;
+  // feed in the background: the writer waits for the reader (back-pressure)
+  const feeding = (async () => {
+    try {
+      for await (const chunk of input) {
+        await writer.write(chunk.slice());
+        fed += chunk.length;
+      }
+      await writer.close();
+    } catch (e) {
+      failure ??= e;
+      await writer.abort(e).catch(() => undefined);
+    }
+  })();
+  try {
+    for (;;) {
+      let r: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        if (failure instanceof CkptError) throw failure;
+        throw new CkptError(`corrupt or truncated gzip data (${(e as Error).message})`, label, fed);
+      }
+      if (r.done) break;
+      yield r.value;
+    }
+    await feeding;
+    if (failure !== undefined) throw failure instanceof CkptError ? failure : new CkptError(`corrupt or truncated gzip data (${(failure as Error).message})`, label, fed);
+  } finally {
+    await reader.cancel().catch(() => undefined);
+    await feeding;
+  }
+}
+
+/**
+ * A stream of bytes that may be gzip- or zstd-compressed (an inner tar such as containerd's
+ * rootfs-diff.tar), decompressed when its first bytes say so. `format` tells what was found.
+ */
+export async function sniffDecompress(input: AsyncIterable<Uint8Array>, label: string): Promise<{ format: 'none' | 'gzip' | 'zstd'; bytes: AsyncIterable<Uint8Array> }> {
+  const it = input[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? new Uint8Array(0) : first.value.slice(0, 4);
+  const rest: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => {
+      let sentFirst = first.done === true;
+      return {
+        next: async () => {
+          if (!sentFirst) {
+            sentFirst = true;
+            return { done: false, value: first.value as Uint8Array };
+          }
+          return it.next();
+        },
+        return: async () => (await it.return?.(), { done: true, value: undefined }),
+      };
+    },
+  };
+  const format = detectFormat(head);
+  if (format === 'gzip') return { format, bytes: gunzipStream(rest, label) };
+  if (format === 'zstd') return { format, bytes: zstdDecompressFallback(rest, label) };
+  return { format: 'none', bytes: rest };
+}

@@ -15,6 +15,41 @@ export interface RawTarHeader {
   size: number;
   typeflag: string;
   linkname: string;
+  /** Permission bits with setuid/setgid/sticky (the header's mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Modification time, seconds since the epoch. */
+  mtime: number;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+/**
+ * Everything a header says about one member, after PAX and GNU extensions: what a file-system
+ * view (the root file-system diff) needs beyond a SourceEntry. Offsets are in the tar stream.
+ */
+export interface TarMemberHeader {
+  /** The name as stored (before normalisation: may be absolute or hold `..`). */
+  name: string;
+  /** The tar typeflag: `0` file, `1` hard link, `2` symlink, `3` char device, `4` block device, `5` directory, `6` FIFO, `7` contiguous file. */
+  typeflag: string;
+  /** Link target (symlinks, hard links), '' when none. */
+  linkname: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch (fractional with a PAX mtime). */
+  mtime: number;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  /** Byte offset of the member's (first) header, and of its data. */
+  headerOffset: number;
+  dataOffset: number;
 }
 
 /** A file entry located in an uncompressed tar: its data starts at `dataOffset`. */
@@ -83,11 +118,20 @@ export function decodeHeader(block: Uint8Array, label: string, offset: number): 
     const prefix = cString(block, 345, 155);
     if (prefix) name = `${prefix}/${name}`;
   }
+  const ustar = magic === 'ustar';
   return {
     name,
     size: octal(block, 124, 12, label, offset),
     typeflag: block[156] === 0 ? '0' : String.fromCharCode(block[156]!),
     linkname: cString(block, 157, 100),
+    mode: octal(block, 100, 8, label, offset) & 0o7777,
+    uid: octal(block, 108, 8, label, offset),
+    gid: octal(block, 116, 8, label, offset),
+    mtime: octal(block, 136, 12, label, offset),
+    uname: ustar ? cString(block, 265, 32) : '',
+    gname: ustar ? cString(block, 297, 32) : '',
+    devmajor: ustar ? octal(block, 329, 8, label, offset) : 0,
+    devminor: ustar ? octal(block, 337, 8, label, offset) : 0,
   };
 }
 
@@ -135,6 +179,7 @@ export function normalisePath(name: string): string {
  */
 export class TarExtensions {
   private longName?: string;
+  private longLink?: string;
   private pax?: Map<string, string>;
   private globalPax = new Map<string, string>();
 
@@ -145,15 +190,47 @@ export class TarExtensions {
 
   take(h: RawTarHeader, body: Uint8Array, label: string, offset: number): void {
     if (h.typeflag === 'L') this.longName = cString(body, 0, body.length);
+    else if (h.typeflag === 'K') this.longLink = cString(body, 0, body.length);
     else if (h.typeflag === 'x') this.pax = parsePax(body, label, offset);
     else if (h.typeflag === 'g') for (const [k, v] of parsePax(body, label, offset)) this.globalPax.set(k, v);
-    // 'K' (GNU long link name) only matters for links, which carry no data we read.
   }
 
   apply(h: RawTarHeader, label: string, offset: number): { path: string; size: number; type: SourceEntry['type'] } {
+    return this.applyFull(h, label, offset, offset).entry;
+  }
+
+  /** `apply`, plus the whole header (mode, owner, time, link target) as extended by PAX/GNU records. */
+  applyFull(h: RawTarHeader, label: string, offset: number, headerOffset: number): { entry: { path: string; size: number; type: SourceEntry['type'] }; header: TarMemberHeader } {
+    const pax = this.pax;
+    const record = (key: string) => pax?.get(key) ?? this.globalPax.get(key);
+    const paxNumber = (key: string, fallback: number) => {
+      const v = record(key);
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new CkptError(`bad PAX ${key} "${v}"`, label, offset);
+      return n;
+    };
+    let linkname = h.linkname;
+    if (this.longLink !== undefined) linkname = this.longLink;
+    linkname = record('linkpath') ?? linkname;
+    const header: TarMemberHeader = {
+      name: '',
+      typeflag: h.typeflag,
+      linkname,
+      mode: h.mode,
+      uid: paxNumber('uid', h.uid),
+      gid: paxNumber('gid', h.gid),
+      mtime: paxNumber('mtime', h.mtime),
+      uname: record('uname') ?? h.uname,
+      gname: record('gname') ?? h.gname,
+      devmajor: h.devmajor,
+      devminor: h.devminor,
+      headerOffset,
+      dataOffset: offset + BLOCK,
+    };
+    this.longLink = undefined;
     let name = h.name;
     let size = h.size;
-    const pax = this.pax;
     if (this.longName !== undefined) name = this.longName;
     const paxPath = pax?.get('path') ?? this.globalPax.get('path');
     if (paxPath !== undefined) name = paxPath;
@@ -167,7 +244,8 @@ export class TarExtensions {
     this.pax = undefined;
     let type = entryType(h.typeflag);
     if (type === 'file' && name.endsWith('/')) type = 'directory';
-    return { path: normalisePath(name), size, type };
+    header.name = name;
+    return { entry: { path: normalisePath(name), size, type }, header };
   }
 }
 
@@ -302,6 +380,8 @@ export class ByteReader {
 export interface StreamedTarEntry {
   entry: SourceEntry;
   body: AsyncIterable<Uint8Array>;
+  /** The member's whole header (mode, owner, time, link target, offsets in the stream). */
+  header: TarMemberHeader;
 }
 
 /**
@@ -313,6 +393,8 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
   const ext = new TarExtensions();
   try {
     let sawHeader = false;
+    // where the first header of the next member (extension headers included) starts
+    let memberOffset = 0;
     for (;;) {
       const offset = r.position;
       const block = await r.read(BLOCK);
@@ -338,7 +420,7 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
         await skipExact(r, padded(h.size) - h.size, label, h.name);
         continue;
       }
-      const { path, size, type } = ext.apply(h, label, offset);
+      const { entry: { path, size, type }, header } = ext.applyFull(h, label, offset, memberOffset);
       const dataSize = type === 'file' ? size : h.size;
       const entry: SourceEntry = { path, size: type === 'file' ? size : 0, type };
       let consumed = 0;
@@ -351,12 +433,13 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
             yield chunk;
           }
         })();
-        yield { entry, body };
+        yield { entry, body, header };
       } else {
-        yield { entry, body: (async function* () {})() };
+        yield { entry, body: (async function* () {})(), header };
       }
       await skipExact(r, dataSize - consumed, label, path);
       await skipExact(r, padded(dataSize) - dataSize, label, path);
+      memberOffset = r.position;
     }
   } finally {
     await r.close();
