@@ -3,7 +3,8 @@
  * matches as text lines or JSON values. Pure: model objects in, text or plain JSON values out.
  */
 import Table from 'cli-table3';
-import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
+import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMaps, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
+import { renderTree, type TreeNode } from './tree.js';
 import { byteSize, safe, style } from './format.js';
 import { printable, toHex } from './hexdump.js';
 
@@ -131,4 +132,60 @@ export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown
   o.before_hex = toHex(m.before);
   o.after_hex = toHex(m.after);
   return o;
+}
+
+/** `memparse --maps`: one row per region, like /proc/PID/maps plus the pages in the checkpoint (aligned columns, no borders: easy to grep). */
+export function mapsTable(maps: ProcessMaps[], options: { colour?: boolean } = {}): string {
+  const s = style(options.colour);
+  const head = ['PID', 'START', 'END', 'PERMS', 'OFFSET', 'PRESENT', 'ABSENT', 'BACKING'];
+  const rows: string[][] = [];
+  for (const p of maps) {
+    for (const e of p.entries) rows.push([String(p.pid), hex(e.region.start), hex(e.region.end), e.region.perms, hex(e.offset), String(e.pagesPresent), String(e.pagesAbsent), safe(e.backing)]);
+  }
+  if (rows.length === 0) return 'No memory regions match.\n';
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const right = new Set([5, 6]);
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : right.has(i) ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
+  return s.bold(line(head)) + '\n' + rows.map(line).join('\n') + '\n';
+}
+
+/** `memparse --maps --format tree`: a node per process, a line per region. */
+export function mapsTree(label: string, maps: ProcessMaps[]): string {
+  const root: TreeNode = { text: `Memory maps of ${safe(label)}`, children: [] };
+  for (const p of maps) {
+    root.children!.push({
+      text: `${p.pid}${p.comm !== undefined ? ` ${safe(p.comm)}` : ''} (${p.entries.length} regions)`,
+      children: p.entries.map((e) => ({
+        text: `${hex(e.region.start)}-${hex(e.region.end)} ${e.region.perms} ${hex(e.offset)} ${e.pagesPresent}/${e.region.pages} pages${e.backing ? ` ${safe(e.backing)}` : ''}`,
+      })),
+    });
+  }
+  return renderTree(root);
+}
+
+/** `memparse --maps --format json`: a value per process, every field present (null when it has no value). */
+export function mapsJson(maps: ProcessMaps[]): unknown {
+  return maps.map((p) => ({
+    pid: p.pid,
+    comm: p.comm ?? null,
+    regions: p.entries.map((e) => ({
+      start: hex(e.region.start),
+      end: hex(e.region.end),
+      perms: e.region.perms,
+      offset: hex(e.offset),
+      kind: e.region.label,
+      backing: e.backing === '' ? null : e.backing,
+      path: e.region.path ?? null,
+      deleted: e.region.deleted === true,
+      memfd: e.region.label === 'memfd' ? (e.region.shared?.name ?? e.region.path?.replace(/^memfd:/, '') ?? null) : null,
+      shmid: e.region.shared?.kind === 'sysv shm' ? e.region.shared.shmid : null,
+      pages: e.region.pages,
+      pages_present: e.pagesPresent,
+      pages_absent: e.pagesAbsent,
+    })),
+  }));
 }

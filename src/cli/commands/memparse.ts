@@ -2,11 +2,24 @@ import type { CommandModule } from 'yargs';
 import { openSource } from '../../node.js';
 import { CkptError } from '../../errors.js';
 import { ImageSet } from '../../model/image-set.js';
-import { CheckpointMemory, compileRegex, parseHex, searchCheckpoint, type MemoryRun, type ProcessMemory } from '../../model/memory/index.js';
+import {
+  CheckpointMemory,
+  compileRegex,
+  memoryMaps,
+  parseAddressFilter,
+  parseHex,
+  parseProtFilter,
+  parseRegionKinds,
+  REGION_KINDS,
+  searchCheckpoint,
+  type MapsFilter,
+  type MemoryRun,
+  type ProcessMemory,
+} from '../../model/memory/index.js';
 import { workerRegexRunner } from '../../model/memory/regex-worker.js';
 import { stringifyJson } from '../../images/index.js';
 import { Hexdump } from '../../views/hexdump.js';
-import { matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
+import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
 import { fileWriter, out, useColour } from '../io.js';
 import { UsageError } from '../main.js';
 
@@ -19,7 +32,11 @@ interface MemparseArgs {
   'search-hex'?: string;
   'ignore-case': boolean;
   context: number;
-  format: 'text' | 'json';
+  format: 'text' | 'table' | 'tree' | 'json';
+  maps: boolean;
+  prot?: string;
+  region?: string[];
+  address?: string;
   'page-size': number;
   'max-match': number;
   'regex-timeout': number;
@@ -46,13 +63,18 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
       .option('ignore-case', { alias: 'i', type: 'boolean', default: false, describe: 'case-insensitive --search / --search-regex' })
       .option('context', { alias: 'c', type: 'number', default: 0, describe: 'bytes of memory to show before and after each match' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' })
+      .option('maps', { type: 'boolean', default: false, describe: 'list the memory regions of every process (or --pid), like /proc/PID/maps, with the pages in the checkpoint' })
+      .option('prot', { type: 'string', describe: 'with --maps: regions with at least these permissions, e.g. rwx, wx, rw-s' })
+      .option('region', { type: 'string', array: true, describe: `with --maps: regions of these kinds (${REGION_KINDS.join(', ')})` })
+      .option('address', { type: 'string', describe: 'with --maps: the region holding address A, or regions overlapping A-B (hex)' })
+      .option('format', { choices: ['text', 'table', 'tree', 'json'] as const, default: 'text' as const, describe: 'output format (text and table are the same; tree only with --maps)' })
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
       .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
       .conflicts('search', ['search-regex', 'search-hex'])
       .conflicts('search-regex', ['search-hex'])
       .example('$0 memparse checkpoint.tar', 'private and shared memory of every process')
+      .example('$0 memparse checkpoint.tar --maps --prot wx', 'writable and executable regions of every process')
       .example('$0 memparse checkpoint.tar --pid 1 --output pid1.txt', 'the full hexdump of process 1')
       .example('$0 memparse checkpoint.tar --search PASSWORD --context 32', 'every occurrence in every process, with 32 bytes around it')
       .example("$0 memparse checkpoint.tar --search-regex 'sk_live_[0-9a-zA-Z]{24}' --format json", 'a regex search, as JSON'),
@@ -66,6 +88,24 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`--max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
     const timeout = args['regex-timeout'];
     if (!(timeout > 0)) throw new UsageError(`--regex-timeout must be a number of seconds above 0, not ${timeout}`);
+
+    const mapsOnly = ['prot', 'region', 'address'].filter((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
+    if (!args.maps && mapsOnly.length) throw new UsageError(`--${mapsOnly[0]} needs --maps`);
+    if (args.format === 'tree' && !args.maps) throw new UsageError('--format tree needs --maps');
+    let filter: MapsFilter | undefined;
+    if (args.maps) {
+      const searching = ['search', 'search-regex', 'search-hex', 'output'].find((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
+      if (searching) throw new UsageError(`--maps cannot be combined with --${searching}`);
+      try {
+        filter = {};
+        if (args.prot !== undefined) filter.prot = parseProtFilter(args.prot);
+        if (args.region !== undefined) filter.kinds = parseRegionKinds(args.region);
+        if (args.address !== undefined) filter.range = parseAddressFilter(args.address);
+      } catch (e) {
+        if (e instanceof CkptError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
 
     let pattern: string | RegExp | Uint8Array | undefined;
     let shown = '';
@@ -98,7 +138,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
             throw e;
           }
         };
-    const colour = !writer && args.format === 'text' && useColour();
+    const colour = !writer && (args.format === 'text' || args.format === 'table') && useColour();
     const source = await openSource(args.checkpoint);
     try {
       await run();
@@ -110,7 +150,15 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     }
 
     async function run(): Promise<void> {
-      if (pattern !== undefined) {
+      if (args.maps) {
+        const images = await ImageSet.load(source);
+        const memory = await CheckpointMemory.load(images, { pageSize: ps });
+        if (args.pid !== undefined && !memory.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${memory.pids().join(', ')})`);
+        const maps = memoryMaps(memory, { pids: args.pid !== undefined ? [args.pid] : undefined, filter });
+        if (args.format === 'json') await write(JSON.stringify(mapsJson(maps), null, 2) + '\n');
+        else if (args.format === 'tree') await write(mapsTree(args.checkpoint, maps));
+        else await write(mapsTable(maps, { colour }));
+      } else if (pattern !== undefined) {
         await search(source, pattern, shown, args, write, colour);
       } else {
         const images = await ImageSet.load(source);

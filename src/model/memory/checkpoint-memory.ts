@@ -9,7 +9,7 @@
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { readFiles } from '../../source/memory.js';
-import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
+import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type RemapFilePathEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
 import { PageMap, PE_PARENT, type MissingReason, type Piece } from './pagemap.js';
 import { isSharedVma, labelFor, protString, VMA_AREA_MEMFD, VMA_AREA_SYSVIPC, VMA_ANON_SHARED, VMA_FILE_PRIVATE, VMA_FILE_SHARED, type MappingTarget, type RegionLabel } from './regions.js';
 
@@ -81,6 +81,8 @@ export interface MemoryRegion {
   path?: string;
   /** File-backed regions: offset of `start` in the file. */
   offset?: bigint;
+  /** File-backed regions: the file was deleted while mapped (CRIU kept it as a ghost or linked remap). */
+  deleted?: boolean;
   /** Shared regions: the object holding the pages. */
   shared?: SharedMemoryObject;
   /** Pages of the region whose bytes are in the checkpoint. */
@@ -144,6 +146,10 @@ export interface MemoryReadRequest {
   length: number;
 }
 
+/** remap-fpath.img remap types: a deleted file kept by a link (LINKED) or its contents (GHOST). */
+const REMAP_LINKED = 0;
+const REMAP_GHOST = 1;
+
 function imageName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -152,6 +158,8 @@ interface FileTarget {
   kind: 'reg' | 'memfd';
   path?: string;
   inodeId?: number;
+  /** remap-fpath.img has an entry for it: deleted while open or mapped. */
+  deleted?: boolean;
 }
 
 /** Per-region resolution of where bytes come from. */
@@ -482,6 +490,10 @@ export class CheckpointMemory {
       else if (f.memfd) files.set(f.id, { kind: 'memfd', inodeId: f.memfd.inode_id });
     }
     for (const r of im.entriesOf<RegFileEntry>('reg-files.img')) if (!files.has(r.id)) files.set(r.id, { kind: 'reg', path: r.name });
+    for (const r of im.entriesOf<RemapFilePathEntry>('remap-fpath.img')) {
+      const f = files.get(r.orig_id & 0x7fffffff);
+      if (f?.kind === 'reg' && (r.remap_type === undefined || r.remap_type === REMAP_LINKED || r.remap_type === REMAP_GHOST)) f.deleted = true;
+    }
     const memfdInodes = new Map<number, MemfdInodeEntry>();
     for (const m of im.entriesOf<MemfdInodeEntry>('memfd.img')) memfdInodes.set(Number(m.inode_id), m);
 
@@ -555,6 +567,7 @@ export class CheckpointMemory {
     let obj: SharedMemoryObject | undefined;
     let path: string | undefined;
     let offset: bigint | undefined;
+    let deleted = false;
     const shared = isSharedVma(v);
     const shmid = Number(v.shmid);
     if (v.status & VMA_AREA_SYSVIPC) {
@@ -578,6 +591,7 @@ export class CheckpointMemory {
       } else {
         path = options.resolveFile?.(shmid) ?? f?.path;
         target = { kind: 'file', path };
+        deleted = f?.deleted === true;
       }
     } else if (v.status & VMA_ANON_SHARED) {
       obj = shmemObject(shmid, 'anon shared', {});
@@ -600,6 +614,7 @@ export class CheckpointMemory {
       pages,
     };
     if (path !== undefined) region.path = path;
+    if (deleted) region.deleted = true;
     if (offset !== undefined && (label === 'file' || label === 'memfd' || path !== undefined)) region.offset = offset;
     else if (offset !== undefined && obj) region.offset = offset;
     if (obj) region.shared = obj;

@@ -20,6 +20,8 @@ export type {
 export { PageMap, PE_PARENT, PE_LAZY, PE_PRESENT, normaliseFlags, pageCount } from './pagemap.js';
 export type { PageRun, Piece, MissingReason } from './pagemap.js';
 export { labelFor, protString, type RegionLabel } from './regions.js';
+export { memoryMaps, regionBacking, regionIsKind, matchesFilter, parseProtFilter, parseAddressFilter, parseRegionKinds, REGION_KINDS } from './maps.js';
+export type { MapsFilter, MapsEntry, ProcessMaps, RegionKind } from './maps.js';
 export { findMemoryMatches, searchCheckpoint, planSearch, compileRegex } from './search.js';
 export type { SearchOptions, CheckpointSearchOptions, MemoryMatch } from './search.js';
 export { parseHex, inThreadRunner, type RegexRunner } from './matchers.js';
