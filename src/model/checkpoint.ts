@@ -50,6 +50,11 @@ export class Checkpoint {
     return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }), options.sha256);
   }
 
+  /** A checkpoint over images already read (e.g. by a pass that also hashed the pages files). */
+  static fromImages(images: ImageSet): Checkpoint {
+    return new Checkpoint(images);
+  }
+
   /**
    * Parts of the checkpoint that are missing or damaged, found so far (the list grows as accessors
    * run). What is intact is still returned by the accessors; a CLI run that showed something while

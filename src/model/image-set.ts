@@ -45,7 +45,7 @@ export class ImageSet {
    * Reads the protobuf images and metadata files of `source` in one pass. With `metadataOnly`,
    * only the engine's metadata files are read (for listings: container facts and sizes).
    */
-  static async load(source: CheckpointSource, options: { metadataOnly?: boolean } = {}): Promise<ImageSet> {
+  static async load(source: CheckpointSource, options: { metadataOnly?: boolean; allowEmpty?: boolean } = {}): Promise<ImageSet> {
     const seen: SourceEntry[] = [];
     const files = await readFiles(source, (e) => {
       seen.push(e);
@@ -53,10 +53,15 @@ export class ImageSet {
     });
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
-    if (!entries.some((e) => e.path === 'checkpoint/pstree.img') && !entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img'))) {
+    if (!options.allowEmpty && !entries.some((e) => e.path === 'checkpoint/pstree.img') && !entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img'))) {
       throw new CkptError('no CRIU images in it (no checkpoint/pstree.img): not a container checkpoint', source.label);
     }
     return new ImageSet(source, entries, files);
+  }
+
+  /** True for an archive entry that load() reads: a protobuf image or an engine metadata file. */
+  static wants(e: SourceEntry): boolean {
+    return wanted(e);
   }
 
   /** True when the archive holds this path (image or any other member). */

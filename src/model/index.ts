@@ -21,3 +21,5 @@ export {
   type RootfsMember,
   type RootfsOptions,
 } from './rootfs.js';
+export { diffCheckpoints, openForDiff, matchProcesses, diffRootfs } from './diff.js';
+export type * from './diff.js';

@@ -5,3 +5,4 @@ export { renderTree, inspectTree, normaliseInspectOptions, selectRoots, type Tre
 export { inspectJson, inspectObject } from './json.js';
 export { showTable, listTable, type ShowRow, type ListEntry } from './table.js';
 export { byteSize, duration, rfc3339, rfc822, safe, hostPort } from './format.js';
+export { diffTree, diffJson, diffObject, diffSummary, type DiffViewOptions } from './diff.js';

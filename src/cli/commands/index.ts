@@ -4,6 +4,7 @@ import { showCommand } from './show.js';
 import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { memparseCommand } from './memparse.js';
+import { diffCommand } from './diff.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand];

@@ -25,3 +25,5 @@ export type { MapsFilter, MapsEntry, ProcessMaps, RegionKind } from './maps.js';
 export { findMemoryMatches, searchCheckpoint, planSearch, compileRegex } from './search.js';
 export type { SearchOptions, CheckpointSearchOptions, MemoryMatch } from './search.js';
 export { parseHex, inThreadRunner, type RegexRunner } from './matchers.js';
+export { PageHasher, pageHash, hashPagesFilesAt, regionHashes, comparePages, isPagesFile } from './page-hashes.js';
+export type { PageHashes, HashedRun, HashedRegion, ChangedPages, PageChangeKind } from './page-hashes.js';

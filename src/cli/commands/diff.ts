@@ -1,0 +1,59 @@
+import type { CommandModule } from 'yargs';
+import { openSource } from '../../node.js';
+import { diffCheckpoints, openForDiff, type DiffInput } from '../../model/diff.js';
+import { diffJson, diffTree } from '../../views/index.js';
+import { out, useColour } from '../io.js';
+
+interface DiffArgs {
+  a: string;
+  b: string;
+  format: 'tree' | 'json';
+  'ps-tree-cmd': boolean;
+  'ps-tree-env': boolean;
+  files: boolean;
+  sockets: boolean;
+  'show-unchanged': boolean;
+}
+
+async function open(path: string): Promise<DiffInput> {
+  const source = await openSource(path);
+  try {
+    return await openForDiff(source);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+export const diffCommand: CommandModule<object, DiffArgs> = {
+  command: 'diff <a> <b>',
+  describe: 'Show what changed between two checkpoints: processes, files, sockets, mounts, memory pages, root file system, statistics',
+  builder: (y) =>
+    y
+      .positional('a', { type: 'string', demandOption: true, describe: 'the earlier checkpoint (archive or directory)' })
+      .positional('b', { type: 'string', demandOption: true, describe: 'the later checkpoint' })
+      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
+      .option('ps-tree-cmd', { type: 'boolean', default: false, describe: 'show command lines (read from memory) and command-line changes' })
+      .option('ps-tree-env', { type: 'boolean', default: false, describe: 'show environment variables added, removed and changed' })
+      .option('files', { type: 'boolean', default: false, describe: 'open files: opened, closed, moved (position, size, flags)' })
+      .option('sockets', { type: 'boolean', default: false, describe: 'sockets: new, closed, state and queued-byte changes' })
+      .option('show-unchanged', { type: 'boolean', default: false, describe: 'also list what is the same in both' })
+      .example('$0 diff before.tar after.tar', 'processes, memory pages, mounts, root file system, statistics')
+      .example('$0 diff before.tar after.tar --files --sockets --ps-tree-env', 'and open files, sockets, environments')
+      .example('$0 diff before.tar after.tar --format json', 'as JSON'),
+  handler: async (args) => {
+    const a = await open(args.a);
+    try {
+      const b = await open(args.b);
+      try {
+        const d = await diffCheckpoints(a, b);
+        const o = { psTreeCmd: args['ps-tree-cmd'], psTreeEnv: args['ps-tree-env'], files: args.files, sockets: args.sockets, showUnchanged: args['show-unchanged'], colour: args.format === 'tree' && useColour() };
+        await out(args.format === 'json' ? diffJson(d, o) : diffTree(d, o));
+      } finally {
+        await b.checkpoint.close();
+      }
+    } finally {
+      await a.checkpoint.close();
+    }
+  },
+};
