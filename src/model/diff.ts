@@ -16,6 +16,7 @@ import { Checkpoint } from './checkpoint.js';
 import { ImageSet } from './image-set.js';
 import type { CriuMount, DumpStatistics, OpenFile, Process, ProcessArguments, Socket, SpecMount, Thread } from './types.js';
 import type { CheckpointMemory, MemoryRegion } from './memory/checkpoint-memory.js';
+import { pageHashKernel } from './memory/page-hash-kernel.js';
 import { comparePages, hashPagesFilesAt, isPagesFile, PageHasher, regionHashes, type ChangedPages, type HashedRegion, type PageHashes } from './memory/page-hashes.js';
 
 /** A value before and after; null where a side has none. */
@@ -209,6 +210,7 @@ export async function openForDiff(source: CheckpointSource, options: { pageSize?
   const seen: SourceEntry[] = [];
   const files = new Map<string, Uint8Array>();
   const hashed = new Map<string, Float64Array>();
+  const kernel = pageHashKernel(pageSize, 1 << 20);
   await source.walk(
     (e) => {
       seen.push(e);
@@ -216,7 +218,7 @@ export async function openForDiff(source: CheckpointSource, options: { pageSize?
     },
     async (e, body) => {
       if (isPagesFile(e.path)) {
-        const h = new PageHasher(e.size, pageSize);
+        const h = new PageHasher(e.size, pageSize, kernel);
         for await (const c of body) h.push(c);
         hashed.set(e.path, h.hashes);
       } else files.set(e.path, await collectBody(body, e.size));

@@ -2,15 +2,14 @@
  * Per-page hashes of the pages files of a checkpoint, computed while they stream by, and the
  * same hashes laid out by process address (for `ckpt diff`: which pages of a region changed).
  *
- * A page's hash is 53 bits (it fits a double exactly) made of eight 32-bit lanes over the page's
- * 32-bit words, each step `h = (h ^ word) * prime` (a bijection of h for a fixed word, and of the
- * word for a fixed h): a page that differs from another in a single word always gets another
- * lane value; otherwise two different pages share a hash with a probability of about 2^-53.
- * Only the hashes are kept (8 bytes per 4 KiB page), never the pages.
+ * A page's hash is 53 bits (see page-hash-kernel.ts); two different pages share one with a
+ * probability of about 2^-53, and never when they differ in a single 32-bit word. Only the
+ * hashes are kept (8 bytes per 4 KiB page), never the pages.
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource } from '../../source/types.js';
 import type { CheckpointMemory, MemoryRegion } from './checkpoint-memory.js';
+import { pageHashKernel, type PageHashKernel } from './page-hash-kernel.js';
 
 /** The hash of every page of every pages file, by file path and page index in the file. */
 export interface PageHashes {
@@ -23,61 +22,22 @@ export function isPagesFile(path: string): boolean {
   return /^checkpoint\/pages-\d+\.img$/.test(path);
 }
 
-/** Hashes `count` pages of `words` starting at word `first`, into out[at…]. */
-function hashPages(words: Int32Array, first: number, count: number, pageWords: number, out: Float64Array, at: number): void {
-  for (let p = 0; p < count; p++) {
-    let h1 = 0x811c9dc5 | 0;
-    let h2 = 0x01000193 | 0;
-    let h3 = 0x9e3779b9 | 0;
-    let h4 = 0x85ebca6b | 0;
-    let h5 = 0x27d4eb2f | 0;
-    let h6 = 0x165667b1 | 0;
-    let h7 = 0xc2b2ae35 | 0;
-    let h8 = 0x61c88647 | 0;
-    const start = first + p * pageWords;
-    const end = start + pageWords;
-    for (let i = start; i < end; i += 8) {
-      h1 = Math.imul(h1 ^ words[i]!, 0x01000193);
-      h2 = Math.imul(h2 ^ words[i + 1]!, 0x01000193);
-      h3 = Math.imul(h3 ^ words[i + 2]!, 0x01000193);
-      h4 = Math.imul(h4 ^ words[i + 3]!, 0x01000193);
-      h5 = Math.imul(h5 ^ words[i + 4]!, 0x01000193);
-      h6 = Math.imul(h6 ^ words[i + 5]!, 0x01000193);
-      h7 = Math.imul(h7 ^ words[i + 6]!, 0x01000193);
-      h8 = Math.imul(h8 ^ words[i + 7]!, 0x01000193);
-    }
-    let a = mix(mix(mix(h1, h2), h3), h4);
-    let b = mix(mix(mix(h5, h6), h7), h8);
-    a = Math.imul(a ^ (a >>> 16), 0x7feb352d);
-    b = Math.imul(b ^ (b >>> 15), 0x846ca68b);
-    out[at + p] = (a >>> 0) * 0x200000 + ((b ^ (b >>> 16)) >>> 11);
-  }
-}
-
-function mix(h: number, k: number): number {
-  return Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ Math.imul(k, 0xc2b2ae35);
-}
-
 /** Hashes one pages file fed in chunks of any size and alignment. */
 export class PageHasher {
   readonly hashes: Float64Array;
   private pages = 0;
-  /** A partial page carried to the next chunk (aligned scratch). */
+  /** A partial page carried to the next chunk. */
   private readonly carry: Uint8Array;
   private carried = 0;
-  private scratch = new Uint8Array(0);
 
   constructor(
     readonly size: number,
     private readonly pageSize: number,
+    private readonly kernel: PageHashKernel = pageHashKernel(pageSize, 1 << 20),
   ) {
-    if (pageSize % 32 !== 0) throw new CkptError(`page size ${pageSize} is not a multiple of 32`);
+    if (pageSize % 64 !== 0) throw new CkptError(`page size ${pageSize} is not a multiple of 64`);
     this.hashes = new Float64Array(Math.floor(size / pageSize));
     this.carry = new Uint8Array(pageSize);
-  }
-
-  private words(bytes: Uint8Array): Int32Array {
-    return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
   }
 
   push(chunk: Uint8Array): void {
@@ -93,15 +53,7 @@ export class PageHasher {
       this.carried = 0;
     }
     const whole = Math.floor(c.length / ps);
-    if (whole > 0) {
-      let body = c.subarray(0, whole * ps);
-      if (body.byteOffset % 4 !== 0) {
-        if (this.scratch.length < body.length) this.scratch = new Uint8Array(body.length);
-        this.scratch.set(body);
-        body = this.scratch.subarray(0, body.length);
-      }
-      this.emit(body, whole);
-    }
+    if (whole > 0) this.emit(c.subarray(0, whole * ps), whole);
     const rest = c.subarray(whole * ps);
     if (rest.length) {
       this.carry.set(rest, 0);
@@ -111,7 +63,7 @@ export class PageHasher {
 
   private emit(bytes: Uint8Array, count: number): void {
     const n = Math.min(count, this.hashes.length - this.pages);
-    if (n > 0) hashPages(this.words(bytes), 0, n, this.pageSize >>> 2, this.hashes, this.pages);
+    if (n > 0) this.kernel.hash(bytes, n, this.hashes, this.pages);
     this.pages += n;
   }
 
@@ -123,24 +75,26 @@ export class PageHasher {
 
 /** The hash of one page of bytes held in memory (inline SysV shm contents, tests). */
 export function pageHash(bytes: Uint8Array, pageSize = bytes.length): number {
-  const h = new PageHasher(pageSize, pageSize);
   const padded = new Uint8Array(pageSize);
   padded.set(bytes.subarray(0, pageSize));
-  h.push(padded);
-  return h.hashes[0]!;
+  const out = new Float64Array(1);
+  pageHashKernel(pageSize, pageSize).hash(padded, 1, out, 0);
+  return out[0]!;
 }
 
 /**
  * Hashes the pages files of a random-access source by positioned reads, file after file, in
- * chunks of `chunkSize` bytes (two buffers, one read ahead).
+ * chunks of `chunkSize` bytes read straight into the kernel's scratch area (two halves: one is
+ * read into while the other is hashed).
  */
-export async function hashPagesFilesAt(source: CheckpointSource, pageSize: number, chunkSize = 8 << 20): Promise<PageHashes> {
+export async function hashPagesFilesAt(source: CheckpointSource, pageSize: number, chunkSize = 4 << 20): Promise<PageHashes> {
   const files = new Map<string, Float64Array>();
   const chunk = Math.max(pageSize, chunkSize - (chunkSize % pageSize));
-  const bufs = [new Uint8Array(chunk), new Uint8Array(chunk)];
+  const kernel = pageHashKernel(pageSize, 2 * chunk);
+  const bufs = [kernel.scratch.subarray(0, chunk), kernel.scratch.subarray(chunk, 2 * chunk)];
   for (const e of await source.entries()) {
     if (e.type !== 'file' || !isPagesFile(e.path)) continue;
-    const hasher = new PageHasher(e.size, pageSize);
+    const hasher = new PageHasher(e.size, pageSize, kernel);
     const reads: number[] = [];
     for (let o = 0; o < e.size; o += chunk) reads.push(o);
     let pending = reads.length ? source.readRange(e.path, 0, Math.min(chunk, e.size), bufs[0]) : undefined;
@@ -158,8 +112,8 @@ export async function hashPagesFilesAt(source: CheckpointSource, pageSize: numbe
 
 /** A run of pages of a region that are in the checkpoint, with their hashes. */
 export interface HashedRun {
-  /** Address of the first page. */
-  start: bigint;
+  /** Page number (address / page size) of the first page: exact as a double for any 64-bit address. */
+  firstPage: number;
   hashes: Float64Array;
 }
 
@@ -178,27 +132,44 @@ export function regionHashes(memory: CheckpointMemory, pid: number, hashes: Page
   const bps = BigInt(ps);
   const out: HashedRegion[] = [];
   for (const region of memory.forPid(pid).regions()) {
-    const runs: HashedRun[] = [];
+    const parts: HashedRun[] = [];
     const length = Number(region.end - region.start);
     for (const piece of memory.locate(pid, region.start, length)) {
       if (piece.kind === 'missing') continue;
       const pages = Math.floor(piece.length / ps);
       if (pages === 0) continue;
-      const h = new Float64Array(pages);
+      let h: Float64Array;
       if (piece.kind === 'file') {
         const fileHashes = hashes.files.get(piece.file);
         const first = Math.floor(piece.offset / ps);
-        for (let i = 0; i < pages; i++) h[i] = fileHashes?.[first + i] ?? NaN;
+        if (fileHashes && first + pages <= fileHashes.length) h = fileHashes.subarray(first, first + pages);
+        else {
+          h = new Float64Array(pages).fill(NaN);
+          if (fileHashes && first < fileHashes.length) h.set(fileHashes.subarray(first, Math.min(fileHashes.length, first + pages)));
+        }
       } else {
+        h = new Float64Array(pages);
         for (let i = 0; i < pages; i++) h[i] = pageHash(piece.bytes.subarray(piece.offset + i * ps, piece.offset + (i + 1) * ps), ps);
       }
-      const last = runs[runs.length - 1];
-      if (last && last.start + BigInt(last.hashes.length) * bps === piece.at) {
-        const joined = new Float64Array(last.hashes.length + pages);
-        joined.set(last.hashes);
-        joined.set(h, last.hashes.length);
-        last.hashes = joined;
-      } else runs.push({ start: piece.at, hashes: h });
+      parts.push({ firstPage: Number(piece.at / bps), hashes: h });
+    }
+    // adjacent pieces joined into one run
+    const runs: HashedRun[] = [];
+    for (let i = 0; i < parts.length; ) {
+      let j = i + 1;
+      let n = parts[i]!.hashes.length;
+      while (j < parts.length && parts[j]!.firstPage === parts[i]!.firstPage + n) n += parts[j++]!.hashes.length;
+      if (j === i + 1) runs.push(parts[i]!);
+      else {
+        const joined = new Float64Array(n);
+        let o = 0;
+        for (let k = i; k < j; k++) {
+          joined.set(parts[k]!.hashes, o);
+          o += parts[k]!.hashes.length;
+        }
+        runs.push({ firstPage: parts[i]!.firstPage, hashes: joined });
+      }
+      i = j;
     }
     out.push({ region, runs });
   }
@@ -218,52 +189,59 @@ export interface ChangedPages {
 /** The pages of [lo, hi) that differ between two regions' hashed runs, as merged ranges. */
 export function comparePages(a: HashedRun[], b: HashedRun[], lo: bigint, hi: bigint, pageSize: number): ChangedPages[] {
   const bps = BigInt(pageSize);
-  const out: ChangedPages[] = [];
-  const hashAt = (runs: HashedRun[], state: { i: number }, addr: bigint): number | undefined => {
-    while (state.i < runs.length && runs[state.i]!.start + BigInt(runs[state.i]!.hashes.length) * bps <= addr) state.i++;
-    const r = runs[state.i];
-    if (!r || r.start > addr) return undefined;
-    return r.hashes[Number((addr - r.start) / bps)];
+  const loP = Number(lo / bps);
+  const hiP = Number(hi / bps);
+  const ranges: { from: number; to: number; kind: PageChangeKind }[] = [];
+  const add = (from: number, to: number, kind: PageChangeKind) => {
+    const last = ranges[ranges.length - 1];
+    if (last && last.kind === kind && last.to === from) last.to = to;
+    else ranges.push({ from, to, kind });
   };
-  // the addresses where something starts or ends, so that absent stretches are skipped whole
-  const cuts = new Set<bigint>([lo, hi]);
+  // the pages where a run starts or ends, so that absent stretches are skipped whole
+  const cuts = new Set<number>([loP, hiP]);
   for (const runs of [a, b])
     for (const r of runs) {
-      const e = r.start + BigInt(r.hashes.length) * bps;
-      if (r.start > lo && r.start < hi) cuts.add(r.start);
-      if (e > lo && e < hi) cuts.add(e);
+      const e = r.firstPage + r.hashes.length;
+      if (r.firstPage > loP && r.firstPage < hiP) cuts.add(r.firstPage);
+      if (e > loP && e < hiP) cuts.add(e);
     }
-  const edges = [...cuts].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const sa = { i: 0 };
-  const sb = { i: 0 };
-  const add = (addr: bigint, kind: PageChangeKind) => {
-    const last = out[out.length - 1];
-    if (last && last.kind === kind && last.end === addr) {
-      last.end += bps;
-      last.pages++;
-    } else out.push({ start: addr, end: addr + bps, kind, pages: 1 });
+  const edges = [...cuts].sort((x, y) => x - y);
+  let ia = 0;
+  let ib = 0;
+  const runAt = (runs: HashedRun[], i: number, page: number): [number, HashedRun | undefined] => {
+    while (i < runs.length && runs[i]!.firstPage + runs[i]!.hashes.length <= page) i++;
+    const r = runs[i];
+    return [i, r && r.firstPage <= page ? r : undefined];
   };
   for (let k = 0; k + 1 < edges.length; k++) {
     const from = edges[k]!;
     const to = edges[k + 1]!;
-    const ha = hashAt(a, sa, from);
-    const hb = hashAt(b, sb, from);
-    if (ha === undefined && hb === undefined) continue;
-    if (ha === undefined || hb === undefined) {
-      const kind: PageChangeKind = ha === undefined ? 'added' : 'removed';
-      for (let addr = from; addr < to; addr += bps) add(addr, kind);
+    let ra: HashedRun | undefined;
+    let rb: HashedRun | undefined;
+    [ia, ra] = runAt(a, ia, from);
+    [ib, rb] = runAt(b, ib, from);
+    if (!ra && !rb) continue;
+    if (!ra || !rb) {
+      add(from, to, ra ? 'removed' : 'added');
       continue;
     }
-    const ra = a[sa.i]!;
-    const rb = b[sb.i]!;
-    const oa = Number((from - ra.start) / bps);
-    const ob = Number((from - rb.start) / bps);
-    const n = Number((to - from) / bps);
+    const ha = ra.hashes;
+    const hb = rb.hashes;
+    const oa = from - ra.firstPage;
+    const ob = from - rb.firstPage;
+    const n = to - from;
+    let runStart = -1;
     for (let i = 0; i < n; i++) {
-      const x = ra.hashes[oa + i]!;
-      const y = rb.hashes[ob + i]!;
-      if (x !== y || Number.isNaN(x)) add(from + BigInt(i) * bps, 'changed');
+      const x = ha[oa + i]!;
+      const differs = x !== hb[ob + i]! || x !== x;
+      if (differs) {
+        if (runStart < 0) runStart = i;
+      } else if (runStart >= 0) {
+        add(from + runStart, from + i, 'changed');
+        runStart = -1;
+      }
     }
+    if (runStart >= 0) add(from + runStart, to, 'changed');
   }
-  return out;
+  return ranges.map((r) => ({ start: BigInt(r.from) * bps, end: BigInt(r.to) * bps, kind: r.kind, pages: r.to - r.from }));
 }
