@@ -224,3 +224,24 @@ describe('diff of compressed archives (one streaming pass each)', () => {
     await ga.checkpoint.close();
   });
 });
+
+describe('page hash kernel', () => {
+  it('WebAssembly and JS give the same hashes; one changed word changes the hash', async () => {
+    const { pageHashKernel } = await import('../src/model/memory/page-hash-kernel.js');
+    const pages = readFileSync(A).subarray(0, 64 * 4096);
+    const w = pageHashKernel(4096, 16 * 4096);
+    const j = pageHashKernel(4096, 16 * 4096, { wasm: false });
+    const hw = new Float64Array(64);
+    const hj = new Float64Array(64);
+    w.hash(pages, 64, hw, 0);
+    j.hash(pages, 64, hj, 0);
+    expect([...hw]).toEqual([...hj]);
+    for (const at of [0, 4095, 2048]) {
+      const p = Uint8Array.from(pages.subarray(0, 4096));
+      p[at]! ^= 0x80;
+      const x = new Float64Array(1);
+      w.hash(p, 1, x, 0);
+      expect(x[0]).not.toBe(hw[0]);
+    }
+  });
+});
