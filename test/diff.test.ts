@@ -101,6 +101,32 @@ describe('diff of a real pair: files and sockets', () => {
   });
 });
 
+describe('diff of a real pair: root file system', () => {
+  it('added, changed and removed files, each hashed as tar itself extracts them; nothing else', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { createHash } = await import('node:crypto');
+    const content = (archive: string, path: string) => {
+      const inner = spawnSync('tar', ['-xOf', archive, 'rootfs-diff.tar'], { maxBuffer: 64 << 20 }).stdout as Buffer;
+      const r = spawnSync('tar', ['-xOf', '-', path.slice(1)], { input: inner, maxBuffer: 64 << 20 });
+      return createHash('sha256').update(r.stdout as Buffer).digest('hex');
+    };
+    const changed = d.rootfs!.filter((r) => r.status !== 'unchanged');
+    expect(changed.map((r) => [r.status, r.path]).sort()).toEqual(
+      [
+        ['added', '/data/added.txt'],
+        ['added', '/data/opened.txt'],
+        ['changed', '/data/changed.txt'],
+        ['changed', '/data/grow.txt'],
+        ['removed', '/data/removed.txt'],
+      ].sort(),
+    );
+    const c = changed.find((r) => r.path === '/data/changed.txt')!;
+    expect(c.changes.find((x) => x.field === 'sha256')).toMatchObject({ before: content(A, c.path), after: content(B, c.path) });
+    const g = changed.find((r) => r.path === '/data/grow.txt')!;
+    expect(g.changes.find((x) => x.field === 'size')).toMatchObject({ before: 10, after: facts.b.grow_size });
+  });
+});
+
 describe('diff of a real pair: memory', () => {
   const big = (s: string) => BigInt(s);
   it('the new mapping is reported as added, with its one touched page', () => {
@@ -165,6 +191,9 @@ describe('diff of a checkpoint against itself', () => {
     expect(same.memory.pagesChanged).toBe(0);
     expect(same.memory.pagesCompared).toBeGreaterThan(0);
     expect(same.statistics.every((s) => s.delta === 0)).toBe(true);
+    expect(same.rootfs!.length).toBeGreaterThan(0);
+    expect(same.rootfs!.every((r) => r.status === 'unchanged')).toBe(true);
+    expect(same.mounts.every((m) => m.status === 'unchanged')).toBe(true);
   });
 });
 
@@ -219,7 +248,7 @@ describe('diff of compressed archives (one streaming pass each)', () => {
     const ga = await open(gzA);
     expect(ga.checkpoint.source.randomAccess).toBe(false);
     const z = await diffCheckpoints(ga, b);
-    const strip = (x: CheckpointDiff) => ({ p: x.processes, f: x.files, m: x.memory, s: x.sockets.map((s) => [s.status, s.socket.pid, s.socket.fd]) });
+    const strip = (x: CheckpointDiff) => ({ p: x.processes, f: x.files, m: x.memory, r: x.rootfs, s: x.sockets.map((s) => [s.status, s.socket.pid, s.socket.fd]) });
     expect(strip(z)).toEqual(strip(d));
     await ga.checkpoint.close();
   });

@@ -17,6 +17,8 @@ import { ImageSet } from './image-set.js';
 import type { CriuMount, DumpStatistics, OpenFile, Process, ProcessArguments, Socket, SpecMount, Thread } from './types.js';
 import type { CheckpointMemory, MemoryRegion } from './memory/checkpoint-memory.js';
 import { pageHashKernel } from './memory/page-hash-kernel.js';
+import { DELETED_FILES_MEMBER, listRootfsChanges, ROOTFS_DIFF_MEMBER, type RootfsChanges, type RootfsDeletion } from './rootfs.js';
+import type { Sha256Factory } from '../source/hash.js';
 import { comparePages, hashPagesFilesAt, isPagesFile, PageHasher, regionHashes, type ChangedPages, type HashedRegion, type PageHashes } from './memory/page-hashes.js';
 
 /** A value before and after; null where a side has none. */
@@ -180,20 +182,21 @@ export interface DiffOptions {
   arguments?: boolean;
   /** Compare memory page by page; default true. */
   memory?: boolean;
-  /** Root file-system changes of each side, when the caller has them (see model/rootfs). */
-  rootfs?: { a: RootfsListing | null; b: RootfsListing | null };
 }
 
-/** The part of a root file-system listing the diff compares. */
-export interface RootfsListing {
-  entries: readonly { path: string; type: string; mode: number; uid: number; gid: number; size: number; mtime: string | null; linkTarget: string | null; sha256: string | null }[];
-  deleted: readonly { path: string }[];
-}
-
-/** A checkpoint opened for diffing: the model plus the hash of every memory page. */
+/** A checkpoint opened for diffing: the model, the hash of every memory page, the root-fs changes. */
 export interface DiffInput {
   checkpoint: Checkpoint;
   hashes: PageHashes;
+  /** What rootfs-diff.tar and deleted.files say changed against the image (null: neither is there). */
+  rootfs: RootfsChanges | null;
+}
+
+export interface OpenForDiffOptions {
+  /** Page size of the checkpointed machine (default 4096). */
+  pageSize?: number;
+  /** SHA-256 for the root-fs files' contents (Node passes its native one); the portable one by default. */
+  sha256?: Sha256Factory;
 }
 
 /**
@@ -201,32 +204,57 @@ export interface DiffInput {
  * archive the images are collected and the pages files hashed as the archive streams by; on a
  * random-access source the images are read by position and each pages file read through once.
  */
-export async function openForDiff(source: CheckpointSource, options: { pageSize?: number } = {}): Promise<DiffInput> {
+export async function openForDiff(source: CheckpointSource, options: OpenForDiffOptions = {}): Promise<DiffInput> {
   const pageSize = options.pageSize ?? 4096;
   if (source.randomAccess) {
     const checkpoint = await openTolerant(source);
-    return { checkpoint, hashes: await hashPagesFilesAt(source, pageSize) };
+    const hashes = await hashPagesFilesAt(source, pageSize);
+    const rootfs = await listRootfsChanges(source, checkpoint.container.deletedFiles, { sha256: options.sha256 });
+    return { checkpoint, hashes, rootfs: rootfs.member || rootfs.deleted.length ? rootfs : null };
   }
   const seen: SourceEntry[] = [];
   const files = new Map<string, Uint8Array>();
   const hashed = new Map<string, Float64Array>();
   const kernel = pageHashKernel(pageSize, 1 << 20);
+  let rootfs: RootfsChanges | undefined;
   await source.walk(
     (e) => {
       seen.push(e);
-      return ImageSet.wants(e) || (e.type === 'file' && isPagesFile(e.path));
+      return ImageSet.wants(e) || (e.type === 'file' && (isPagesFile(e.path) || e.path === ROOTFS_DIFF_MEMBER));
     },
     async (e, body) => {
       if (isPagesFile(e.path)) {
         const h = new PageHasher(e.size, pageSize, kernel);
         for await (const c of body) h.push(c);
         hashed.set(e.path, h.hashes);
+      } else if (e.path === ROOTFS_DIFF_MEMBER) {
+        // the diff's members listed from the body as it streams by (no second pass)
+        const here: CheckpointSource = { ...bind(source), entries: async () => [e], stream: (p: string) => (p === e.path ? body : source.stream(p)) };
+        rootfs = await listRootfsChanges(here, [], { sha256: options.sha256 });
       } else files.set(e.path, await collectBody(body, e.size));
     },
   );
   const images = ImageSet.fromFiles(source, seen, files);
   checkEngineOrImages(images, source);
-  return { checkpoint: Checkpoint.fromImages(images), hashes: { pageSize, files: hashed } };
+  const checkpoint = Checkpoint.fromImages(images);
+  const deleted = checkpoint.container.deletedFiles.map((p): RootfsDeletion => ({ path: p.startsWith('/') ? p : `/${p}`, how: 'deleted-files', member: DELETED_FILES_MEMBER, offset: null }));
+  if (rootfs) rootfs.deleted.unshift(...deleted);
+  else if (deleted.length) rootfs = { member: null, compression: null, entries: [], deleted };
+  return { checkpoint, hashes: { pageSize, files: hashed }, rootfs: rootfs ?? null };
+}
+
+/** The source's methods bound to it (for a view of it that replaces some). */
+function bind(source: CheckpointSource): CheckpointSource {
+  return {
+    label: source.label,
+    randomAccess: source.randomAccess,
+    entries: () => source.entries(),
+    read: (p) => source.read(p),
+    readRange: (p, o, n, into) => source.readRange(p, o, n, into),
+    stream: (p) => source.stream(p),
+    walk: (w, v) => source.walk(w, v),
+    close: () => source.close(),
+  };
 }
 
 function checkEngineOrImages(images: ImageSet, source: CheckpointSource): void {
@@ -557,7 +585,7 @@ function hex(n: bigint): string {
 }
 
 /** Root file-system changes of B against A's (both are changes against the image). */
-export function diffRootfs(a: RootfsListing | null, b: RootfsListing | null): RootfsFileChange[] {
+export function diffRootfs(a: RootfsChanges | null, b: RootfsChanges | null): RootfsFileChange[] {
   const out: RootfsFileChange[] = [];
   const ea = new Map((a?.entries ?? []).map((e) => [e.path, e]));
   const eb = new Map((b?.entries ?? []).map((e) => [e.path, e]));
@@ -658,7 +686,7 @@ export async function diffCheckpoints(a: DiffInput, b: DiffInput, options: DiffO
     bytesChanged: pagesChanged * a.hashes.pageSize,
     regions,
   };
-  const rootfs = options.rootfs && (options.rootfs.a || options.rootfs.b) ? diffRootfs(options.rootfs.a, options.rootfs.b) : null;
+  const rootfs = a.rootfs || b.rootfs ? diffRootfs(a.rootfs, b.rootfs) : null;
   const sa = side(ca);
   const sb = side(cb);
   return {

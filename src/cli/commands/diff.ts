@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node.js';
+import { nodeSha256, openSource } from '../../node.js';
 import { diffCheckpoints, openForDiff, type DiffInput } from '../../model/diff.js';
 import { diffJson, diffTree } from '../../views/index.js';
 import { out, useColour } from '../io.js';
@@ -18,7 +18,7 @@ interface DiffArgs {
 async function open(path: string): Promise<DiffInput> {
   const source = await openSource(path);
   try {
-    return await openForDiff(source);
+    return await openForDiff(source, { sha256: nodeSha256 });
   } catch (e) {
     await source.close();
     throw e;
