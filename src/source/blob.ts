@@ -1,0 +1,283 @@
+/**
+ * Sources over a Blob (a browser `File`, or Node's `fs.openAsBlob`): runtime-neutral, no `fs`.
+ *
+ *  - an uncompressed tar is indexed by its headers and read at offsets with `Blob.slice`
+ *    (random access: opening a 1 GiB archive reads its headers and small images only);
+ *  - a gzip tar is decompressed with the platform's `DecompressionStream`, a zstd tar with a
+ *    decoder the caller gives (the web page runs one in a Web Worker) or the pure-JS one in
+ *    this thread; both are read in streaming passes, never held whole.
+ */
+import { CkptError } from '../errors.js';
+import { detectFormat, zstdDecompressFallback } from './compression.js';
+import { collectBody } from './memory.js';
+import { indexTar, tarEntries, walkTarStream, BLOCK, type TarEntry } from './tar.js';
+import type { CheckpointSource, SourceEntry } from './types.js';
+
+/** What this module needs of a ReadableStream reader (DOM and Node typings differ). */
+interface ByteStreamReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+export interface ByteStream {
+  getReader(): ByteStreamReader;
+  pipeThrough(transform: { writable: unknown; readable: unknown }): ByteStream;
+}
+
+/** What this module needs of a Blob or File. */
+export interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): BlobLike;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  stream(): unknown;
+}
+
+export interface BlobSourceOptions {
+  /**
+   * Decompresses a zstd blob into chunks (`onRead` to be called with the compressed bytes consumed).
+   * Default: the pure-JS decoder in this thread.
+   */
+  zstd?: (blob: BlobLike, label: string, onRead: (position: number) => void) => AsyncIterable<Uint8Array>;
+  /** Called as the blob is read, with the furthest byte read so far and the blob's size (progress bars). */
+  onRead?: (position: number, total: number) => void;
+}
+
+const CHUNK = 1 << 20;
+/** Header reads of the tar index fetch this much at once (small members sit back to back). */
+const HEADER_READ_AHEAD = 64 << 10;
+
+async function sliceBytes(blob: BlobLike, start: number, end: number): Promise<Uint8Array> {
+  return new Uint8Array(await blob.slice(start, end).arrayBuffer());
+}
+
+/** The chunks of a byte stream (a ReadableStream), with a count of bytes read. */
+export async function* readStream(stream: ByteStream, onChunk?: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) {
+        done = true;
+        return;
+      }
+      if (r.value && r.value.length > 0) {
+        onChunk?.(r.value.length);
+        yield r.value;
+      }
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+/** The blob's bytes in chunks, reporting each position reached. */
+export async function* blobChunks(blob: BlobLike, onRead?: (position: number) => void): AsyncGenerator<Uint8Array> {
+  for (let pos = 0; pos < blob.size; pos += CHUNK) {
+    const end = Math.min(blob.size, pos + CHUNK);
+    yield await sliceBytes(blob, pos, end);
+    onRead?.(end);
+  }
+}
+
+function notFound(label: string, p: string): CkptError {
+  return new CkptError(`no entry "${p}" in the checkpoint`, label);
+}
+
+/** An uncompressed tar in a Blob: indexed once by its headers, entries read with Blob.slice. */
+export class BlobTarSource implements CheckpointSource {
+  readonly randomAccess = true;
+  private readonly byPath = new Map<string, TarEntry>();
+  private furthest = 0;
+
+  private constructor(
+    readonly label: string,
+    private readonly blob: BlobLike,
+    private readonly index: TarEntry[],
+    private readonly onRead?: (position: number, total: number) => void,
+  ) {
+    for (const e of index) this.byPath.set(e.path, e);
+  }
+
+  static async open(blob: BlobLike, label: string, options: BlobSourceOptions = {}): Promise<BlobTarSource> {
+    let cache: Uint8Array = new Uint8Array(0);
+    let cacheAt = 0;
+    const readAt = async (offset: number, length: number): Promise<Uint8Array> => {
+      if (offset < cacheAt || offset + length > cacheAt + cache.length) {
+        cacheAt = offset;
+        cache = await sliceBytes(blob, offset, Math.min(blob.size, offset + Math.max(length, HEADER_READ_AHEAD)));
+      }
+      return cache.subarray(offset - cacheAt, Math.min(cache.length, offset - cacheAt + length));
+    };
+    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options.onRead);
+  }
+
+  async entries(): Promise<SourceEntry[]> {
+    return this.index.map(({ path, size, type }) => ({ path, size, type }));
+  }
+
+  private entry(p: string): TarEntry {
+    const e = this.byPath.get(p);
+    if (!e || e.type !== 'file') throw notFound(this.label, p);
+    return e;
+  }
+
+  async read(p: string): Promise<Uint8Array> {
+    return this.readRange(p, 0, this.entry(p).size);
+  }
+
+  async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
+    const e = this.entry(p);
+    const len = Math.max(0, Math.min(length, e.size - offset));
+    if (len === 0) return new Uint8Array(0);
+    const start = e.dataOffset + offset;
+    const bytes = await sliceBytes(this.blob, start, start + len);
+    if (bytes.length < len) throw new CkptError(`archive ends inside "${p}": truncated`, this.label, start + bytes.length);
+    if (this.onRead && start + len > this.furthest) this.onRead((this.furthest = start + len), this.blob.size);
+    return bytes;
+  }
+
+  async *stream(p: string): AsyncIterable<Uint8Array> {
+    const e = this.entry(p);
+    for (let off = 0; off < e.size; off += CHUNK) yield await this.readRange(p, off, Math.min(CHUNK, e.size - off));
+  }
+
+  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
+    for (const e of this.index) {
+      const entry: SourceEntry = { path: e.path, size: e.size, type: e.type };
+      if (e.type === 'file' && want(entry)) await visit(entry, this.stream(e.path));
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A gzip or zstd tar in a Blob: read in streaming passes. The entry list is kept after the first. */
+export class BlobCompressedTarSource implements CheckpointSource {
+  readonly randomAccess = false;
+  private list?: SourceEntry[];
+
+  constructor(
+    readonly label: string,
+    readonly format: 'gzip' | 'zstd',
+    private readonly blob: BlobLike,
+    private readonly options: BlobSourceOptions = {},
+  ) {}
+
+  /** The decompressed bytes, one pass. */
+  private bytes(): AsyncIterable<Uint8Array> {
+    const { blob, label } = this;
+    const total = blob.size;
+    const report = (pos: number) => this.options.onRead?.(pos, total);
+    if (this.format === 'zstd') {
+      return this.options.zstd ? this.options.zstd(blob, label, report) : zstdDecompressFallback(blobChunks(blob, report), label);
+    }
+    return gunzipBlob(blob, label, report);
+  }
+
+  async entries(): Promise<SourceEntry[]> {
+    if (!this.list) {
+      const all: SourceEntry[] = [];
+      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {});
+      this.list = all;
+    }
+    return this.list;
+  }
+
+  async *stream(p: string): AsyncIterable<Uint8Array> {
+    for await (const { entry, body } of tarEntries(this.bytes(), this.label)) {
+      if (entry.path === p && entry.type === 'file') {
+        yield* body;
+        return;
+      }
+    }
+    throw notFound(this.label, p);
+  }
+
+  async read(p: string): Promise<Uint8Array> {
+    let out: Uint8Array | undefined;
+    await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
+      out = await collectBody(body, e.size);
+      return 'stop';
+    });
+    if (!out) throw notFound(this.label, p);
+    return out;
+  }
+
+  async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    let pos = 0;
+    let filled = 0;
+    for await (const c of this.stream(p)) {
+      const end = pos + c.length;
+      if (end > offset && pos < offset + length) {
+        const from = Math.max(0, offset - pos);
+        const to = Math.min(c.length, offset + length - pos);
+        out.set(c.subarray(from, to), pos + from - offset);
+        filled += to - from;
+      }
+      pos = end;
+      if (pos >= offset + length) break;
+    }
+    return out.subarray(0, filled);
+  }
+
+  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
+    const all: SourceEntry[] = [];
+    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit);
+    this.list ??= all;
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface DecompressionStreamCtor {
+  new (format: 'gzip'): { writable: unknown; readable: unknown };
+}
+
+/** A gzip blob decompressed by the platform's DecompressionStream, chunk by chunk. */
+export async function* gunzipBlob(blob: BlobLike, label: string, onRead?: (position: number) => void): AsyncGenerator<Uint8Array> {
+  const DS = (globalThis as unknown as { DecompressionStream?: DecompressionStreamCtor }).DecompressionStream;
+  if (!DS) throw new CkptError('this runtime has no DecompressionStream: gzip archives cannot be read here', label);
+  let consumed = 0;
+  const input = blob.stream() as ByteStream;
+  // count the compressed bytes as they go into the decompressor (progress, error offsets)
+  const counted = input.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        consumed += chunk.length;
+        onRead?.(consumed);
+        ctl.enqueue(chunk);
+      },
+    }) as unknown as { writable: unknown; readable: unknown },
+  );
+  try {
+    yield* readStream(counted.pipeThrough(new DS('gzip')));
+  } catch (e) {
+    if (e instanceof CkptError) throw e;
+    throw new CkptError(`corrupt or truncated gzip data (${(e as Error).message})`, label, consumed);
+  }
+}
+
+/**
+ * Opens a checkpoint archive held in a Blob or File: a tar (random access), or a gzip or zstd tar
+ * (streaming). `label` names it in messages (default: the file's name).
+ */
+export async function openBlobSource(blob: BlobLike, label?: string, options: BlobSourceOptions = {}): Promise<CheckpointSource> {
+  const name = label ?? (blob as { name?: string }).name ?? 'checkpoint';
+  if (blob.size === 0) throw new CkptError('empty file', name, 0);
+  const format = detectFormat(await sliceBytes(blob, 0, BLOCK));
+  switch (format) {
+    case 'tar':
+      return BlobTarSource.open(blob, name, options);
+    case 'gzip':
+    case 'zstd':
+      return new BlobCompressedTarSource(name, format, blob, options);
+    case 'xz':
+    case 'bzip2':
+      throw new CkptError(`${format} compression is not supported (checkpoint archives are tar, gzip or zstd)`, name, 0);
+    default:
+      throw new CkptError('not a checkpoint archive: neither a plain, gzip nor zstd tar', name, 0);
+  }
+}
