@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +173,39 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     expect(await page.textContent('#hexdump h3')).toContain('heap');
     await page.screenshot({ path: join(SHOTS, 'memory-map.png') });
     await source.close();
+    await page.close();
+  });
+
+  it('files-zstd.tar: root file-system changes (with content hashes), open files and pipe peers', async () => {
+    const files = JSON.parse(readFileSync(fixture('facts', 'files.json'), 'utf8')) as {
+      rootfs: { modified: { path: string; content: string }[]; added: { path: string; content?: string }[]; deleted: string[] };
+      fds: { pipe: { read_fd: number; write_fd: number }; write: { fd: number; path: string } };
+    };
+    const page = await ctx.newPage();
+    const requests = recordRequests(page, ownFile);
+    await page.goto(PAGE_URL);
+    await openFixture(page, 'files-zstd.tar');
+    await page.waitForFunction(() => document.body.dataset.rootfs === 'loaded', null, { timeout: 60_000 });
+    await page.click('nav button[data-tab=rootfs]');
+    const rows = await page.$$eval('#rootfs-entries tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]')?.getAttribute('title') ?? td.textContent ?? '')));
+    const byPath = new Map(rows.map((r) => [r[4]!, r]));
+    for (const f of [...files.rootfs.modified, ...files.rootfs.added]) {
+      const row = byPath.get(f.path);
+      expect(row, f.path).toBeDefined();
+      if (f.content !== undefined) expect(row![5]).toBe(createHash('sha256').update(f.content).digest('hex'));
+    }
+    const deleted = await page.$$eval('#rootfs-deleted tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    for (const d of files.rootfs.deleted) expect(deleted).toContain(d);
+    await page.screenshot({ path: join(SHOTS, 'rootfs-zstd.png') });
+
+    await page.click('nav button[data-tab=files]');
+    const fds = await page.$$eval('#openfiles tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const fd = (n: number) => fds.find((r) => r[0] === '1' && r[1] === String(n));
+    expect(fd(files.fds.write.fd)?.[3]).toBe(files.fds.write.path);
+    expect(fd(files.fds.pipe.read_fd)?.[2]).toBe('PIPE');
+    expect(fd(files.fds.pipe.read_fd)?.[5]).toContain(`1:${files.fds.pipe.write_fd}`);
+    await page.screenshot({ path: join(SHOTS, 'files-zstd.png') });
+    expect(requests.foreign).toEqual([]);
     await page.close();
   });
 

@@ -3,12 +3,12 @@
  *
  *  - an uncompressed tar is indexed by its headers and read at offsets with `Blob.slice`
  *    (random access: opening a 1 GiB archive reads its headers and small images only);
- *  - a gzip tar is decompressed with the platform's `DecompressionStream`, a zstd tar with a
+ *  - a gzip tar is decompressed with the platform's `DecompressionStream` (gunzipStream), a zstd tar with a
  *    decoder the caller gives (the web page runs one in a Web Worker) or the pure-JS one in
  *    this thread; both are read in streaming passes, never held whole.
  */
 import { CkptError } from '../errors.js';
-import { detectFormat, zstdDecompressFallback } from './compression.js';
+import { detectFormat, gunzipStream, zstdDecompressFallback } from './compression.js';
 import { collectBody } from './memory.js';
 import { indexTar, tarEntries, walkTarStream, BLOCK, type TarEntry } from './tar.js';
 import type { CheckpointSource, SourceEntry } from './types.js';
@@ -71,15 +71,6 @@ export async function* readStream(stream: ByteStream, onChunk?: (bytes: number) 
   } finally {
     if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
-  }
-}
-
-/** The blob's bytes in chunks, reporting each position reached. */
-export async function* blobChunks(blob: BlobLike, onRead?: (position: number) => void): AsyncGenerator<Uint8Array> {
-  for (let pos = 0; pos < blob.size; pos += CHUNK) {
-    const end = Math.min(blob.size, pos + CHUNK);
-    yield await sliceBytes(blob, pos, end);
-    onRead?.(end);
   }
 }
 
@@ -189,16 +180,15 @@ export class BlobCompressedTarSource implements CheckpointSource {
   /** The decompressed bytes, one pass. */
   private bytes(): AsyncIterable<Uint8Array> {
     const { blob, label } = this;
-    const total = blob.size;
     const { signal } = this.options;
     const report = (pos: number) => {
       signal?.throwIfAborted();
-      this.options.onRead?.(pos, total);
+      this.options.onRead?.(pos, blob.size);
     };
-    if (this.format === 'zstd') {
-      return this.options.zstd ? this.options.zstd(blob, label, report) : zstdDecompressFallback(blobChunks(blob, report), label);
-    }
-    return gunzipBlob(blob, label, report, signal);
+    if (this.format === 'zstd' && this.options.zstd) return this.options.zstd(blob, label, report);
+    let consumed = 0;
+    const input = readStream(blob.stream() as ByteStream, (n) => report((consumed += n)));
+    return this.format === 'zstd' ? zstdDecompressFallback(input, label) : gunzipStream(input, label);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -255,36 +245,6 @@ export class BlobCompressedTarSource implements CheckpointSource {
   }
 
   async close(): Promise<void> {}
-}
-
-interface DecompressionStreamCtor {
-  new (format: 'gzip'): { writable: unknown; readable: unknown };
-}
-
-/** A gzip blob decompressed by the platform's DecompressionStream, chunk by chunk. */
-export async function* gunzipBlob(blob: BlobLike, label: string, onRead?: (position: number) => void, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const DS = (globalThis as unknown as { DecompressionStream?: DecompressionStreamCtor }).DecompressionStream;
-  if (!DS) throw new CkptError('this runtime has no DecompressionStream: gzip archives cannot be read here', label);
-  let consumed = 0;
-  const input = blob.stream() as ByteStream;
-  // count the compressed bytes as they go into the decompressor (progress, error offsets)
-  const counted = input.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        consumed += chunk.length;
-        ctl.enqueue(chunk);
-      },
-    }) as unknown as { writable: unknown; readable: unknown },
-  );
-  try {
-    for await (const chunk of readStream(counted.pipeThrough(new DS('gzip')))) {
-      onRead?.(consumed);
-      yield chunk;
-    }
-  } catch (e) {
-    if (e instanceof CkptError || signal?.aborted) throw e;
-    throw new CkptError(`corrupt or truncated gzip data (${(e as Error).message})`, label, consumed);
-  }
 }
 
 /**

@@ -4,4 +4,4 @@ export { MemorySource, tarBytesSource, imageBytesSource, readFiles, collectBody 
 export { detectFormat, gunzipStream, sniffDecompress, type ContainerFormat } from './compression.js';
 export { portableSha256, sha256Hex, type Sha256, type Sha256Factory } from './hash.js';
 export { tarEntries, walkTarStream, indexTar, type TarMemberHeader, type StreamedTarEntry } from './tar.js';
-export { openBlobSource, BlobTarSource, BlobCompressedTarSource, gunzipBlob, blobChunks, readStream, type BlobLike, type BlobSourceOptions, type ByteStream } from './blob.js';
+export { openBlobSource, BlobTarSource, BlobCompressedTarSource, readStream, type BlobLike, type BlobSourceOptions, type ByteStream } from './blob.js';

@@ -17,6 +17,9 @@ import {
   type ProcessArguments,
   type Socket,
   type BlobLike,
+  type RootfsChanges,
+  listRootfsChanges,
+  fileModeText,
 } from '../../src/index.js';
 import { byteSize, duration, hostPort, rfc3339 } from '../../src/views/format.js';
 import { hexRow } from '../../src/views/hexdump.js';
@@ -134,10 +137,11 @@ async function openFile(file: File): Promise<void> {
     document.body.dataset.state = 'open';
     p.end();
     await loadMemory(current, ac.signal);
+    await renderRootfs(current, ac.signal);
   } catch (e) {
     p.end();
     document.body.dataset.state = 'error';
-    status(errorText(e), true);
+    status(ac.signal.aborted ? `${file.name}: cancelled` : errorText(e), true);
   }
 }
 
@@ -166,7 +170,7 @@ function renderAll(o: Opened): void {
   renderProcesses(o);
   renderFiles(o);
   renderMounts(o);
-  renderRootfs(o);
+  clear($('rootfs'), h('p', { class: 'muted' }, 'Reading the root file-system changes…'));
   clear($('memory'), h('p', { class: 'muted' }, 'Reading the memory layout…'));
   clear($('results'));
   $('searchsummary').textContent = '';
@@ -301,18 +305,49 @@ function renderMounts(o: Opened): void {
   );
 }
 
-function renderRootfs(o: Opened): void {
+/** Root file-system changes (the model's listRootfsChanges: one pass over rootfs-diff.tar, content hashed). */
+async function renderRootfs(o: Opened, signal: AbortSignal): Promise<void> {
+  const box = $('rootfs');
   const c = o.ck.container;
-  const sz = o.ck.sizes;
+  const has = o.ck.sizes.rootFsDiff > 0;
+  clear(box, h('h2', {}, 'Root file-system changes'), h('p', { class: 'muted' }, has ? 'Reading rootfs-diff.tar…' : 'No rootfs-diff.tar in this checkpoint.'));
+  const into: RootfsChanges = { member: null, compression: null, entries: [], deleted: [] };
+  let error = '';
+  try {
+    await listRootfsChanges(o.source, c.deletedFiles, { into });
+  } catch (e) {
+    if (signal.aborted) return;
+    error = errorText(e);
+  }
+  if (current !== o) return;
+  const changes = into;
   clear(
-    $('rootfs'),
+    box,
     h('h2', {}, 'Root file-system changes'),
     facts([
-      ['rootfs-diff.tar', sz.rootFsDiff ? byteSize(sz.rootFsDiff) : 'none in this checkpoint'],
-      ['Deleted files', String(c.deletedFiles.length)],
+      ['rootfs-diff.tar', changes.member ? `${byteSize(o.ck.sizes.rootFsDiff)}${changes.compression && changes.compression !== 'none' ? ` (${changes.compression})` : ''}, ${changes.entries.length} entries` : 'none in this checkpoint'],
+      ['Deleted', String(changes.deleted.length)],
     ]),
-    c.deletedFiles.length ? h('ul', { class: 'deleted' }, ...c.deletedFiles.map((f) => h('li', {}, t(f)))) : null,
+    error ? h('p', { class: 'error' }, `${error} (what was read before is shown)`) : null,
+    changes.entries.length
+      ? table(
+          ['mode', 'owner', 'size', 'modified', 'path', 'sha256'],
+          changes.entries.map((e) => [
+            fileModeText(e.type, e.mode),
+            `${e.user !== null ? t(e.user) : e.uid}:${e.group !== null ? t(e.group) : e.gid}`,
+            e.type === 'file' ? String(e.size) : '',
+            e.mtime ?? '',
+            t(e.path) + (e.linkTarget !== null ? ` -> ${t(e.linkTarget)}` : ''),
+            e.sha256 ? h('span', { class: 'hash', title: e.sha256 }, e.sha256.slice(0, 16) + '…') : '',
+          ]),
+          { id: 'rootfs-entries' },
+        )
+      : null,
+    changes.deleted.length
+      ? h('div', {}, h('h2', {}, 'Deleted'), table(['path', 'how'], changes.deleted.map((d) => [t(d.path), d.how === 'deleted-files' ? 'deleted.files' : d.how]), { id: 'rootfs-deleted' }))
+      : null,
   );
+  document.body.dataset.rootfs = 'loaded';
 }
 
 // ---------------------------------------------------------------- memory map and hexdump
