@@ -8,6 +8,7 @@
 import yargs, { type Argv } from 'yargs';
 import { CkptError } from '../errors.js';
 import { commands } from './commands/index.js';
+import { StdoutClosed } from './io.js';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
@@ -37,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
+    // the reader of stdout went away (`| head`): what it wanted was written
+    if (e instanceof StdoutClosed) return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
     if (e instanceof CkptError) {
       process.stderr.write(`ckpt: ${e.message}\n`);
       return EXIT_BAD_INPUT;

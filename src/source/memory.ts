@@ -82,3 +82,78 @@ export async function collectBody(body: AsyncIterable<Uint8Array>, size?: number
   }
   return n === buf.length ? buf : buf.slice(0, n);
 }
+
+/** One chunk of a file's body in a pulled pass (see `pullFiles`). */
+export interface PulledChunk {
+  entry: SourceEntry;
+  /** Offset of the chunk in the file. */
+  offset: number;
+  /** Valid until the next chunk is asked for. */
+  chunk: Uint8Array;
+}
+
+/**
+ * One pass over the files `want` accepts, as chunks pulled one at a time: `walk` turned inside
+ * out, so that a consumer can stop (or be slow) without the pass running ahead of it. Nothing is
+ * buffered: the pass waits until the consumer asks for the next chunk. Leaving the loop early
+ * (break, return, an exception) ends the pass.
+ */
+export async function* pullFiles(source: CheckpointSource, want: (e: SourceEntry) => boolean): AsyncGenerator<PulledChunk> {
+  let item: PulledChunk | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  let finished = false;
+  let failure: { error: unknown } | undefined;
+  let cancelled = false;
+  const stop = Symbol('stop');
+  const producer = source
+    .walk(want, async (entry, body) => {
+      let offset = 0;
+      for await (const chunk of body) {
+        if (cancelled) throw stop;
+        item = { entry, offset, chunk };
+        offset += chunk.length;
+        const w = wakeConsumer;
+        wakeConsumer = undefined;
+        w?.();
+        await new Promise<void>((r) => (wakeProducer = r));
+        if (cancelled) throw stop;
+      }
+    })
+    .then(
+      () => {},
+      (e: unknown) => {
+        if (e !== stop) failure = { error: e };
+      },
+    )
+    .finally(() => {
+      finished = true;
+      const w = wakeConsumer;
+      wakeConsumer = undefined;
+      w?.();
+    });
+  try {
+    for (;;) {
+      if (item === undefined && !finished) await new Promise<void>((r) => (wakeConsumer = r));
+      if (item !== undefined) {
+        const it = item;
+        item = undefined;
+        yield it;
+        const w = wakeProducer;
+        wakeProducer = undefined;
+        w?.();
+        continue;
+      }
+      if (finished) {
+        if (failure) throw failure.error;
+        return;
+      }
+    }
+  } finally {
+    cancelled = true;
+    const w = wakeProducer;
+    wakeProducer = undefined;
+    w?.();
+    await producer;
+  }
+}

@@ -13,7 +13,6 @@ import {
   REGION_KINDS,
   searchCheckpoint,
   type MapsFilter,
-  type MemoryRun,
   type ProcessMemory,
 } from '../../model/memory/index.js';
 import { workerRegexRunner } from '../../model/memory/regex-worker.js';
@@ -42,9 +41,8 @@ interface MemparseArgs {
   'regex-timeout': number;
 }
 
-/** Bytes read per positioned read of the dump; on a compressed archive, bytes per streaming pass. */
+/** Bytes of memory per piece of the dump (about 5.5 MB of text). */
 const DUMP_BLOCK = 1 << 20;
-const DUMP_PASS = 256 << 20;
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -169,7 +167,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
           if (args.format === 'json') await write(stringifyJson(regionsJson(args.pid, proc.regions()), true) + '\n');
           else {
             if (writer) await out(`Writing the memory of process ${args.pid} from ${args.checkpoint} to ${args.output}\n`);
-            await dump(proc, memory, args, write, !writer);
+            await dump(proc, memory, write, !writer);
           }
         } else {
           const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
@@ -216,49 +214,39 @@ async function search(
   else if (n === 0) await write(`No matches for ${shown} in the memory of ${args.pid !== undefined ? `process ${args.pid}` : 'any process'}\n`);
 }
 
-/** The hexdump of one process, region by region; what is not in the checkpoint is named, not dumped. */
-async function dump(proc: ProcessMemory, memory: CheckpointMemory, args: MemparseArgs, write: (t: string) => Promise<void>, collapse: boolean): Promise<void> {
+/**
+ * The hexdump of one process, region by region; what is not in the checkpoint is named, not dumped.
+ * The bytes are streamed (ProcessMemory.stream: one pass on a compressed archive) and each chunk
+ * is written before the next is read, so memory stays flat and a closed output stops the reading.
+ */
+async function dump(proc: ProcessMemory, memory: CheckpointMemory, write: (t: string) => Promise<void>, collapse: boolean): Promise<void> {
   const ps = memory.pageSize;
   const comm = memory.comm(proc.pid);
   await write(`Memory of process ${proc.pid}${comm ? ` (${comm.replace(/[^\x20-\x7e]/g, '.')})` : ''}: ${proc.regions().length} regions\n\n`);
   await write(`${'Address'.padEnd(16)}  ${'Hexadecimal'.padEnd(49)} ASCII\n${'-'.repeat(85)}\n`);
   const hd = new Hexdump({ collapse });
   const plan = proc.regions().map((r) => ({ region: r, runs: proc.layout(r.start, r.end) }));
-  // on a compressed archive: one streaming pass per DUMP_PASS bytes of pages, read ahead of printing
-  let prefetched = new Map<MemoryRun, Uint8Array>();
-  const queue = plan.flatMap((p) => p.runs.filter((r) => r.present));
-  let qi = 0;
-  const prefetch = async () => {
-    const batch: MemoryRun[] = [];
-    let bytes = 0;
-    while (qi < queue.length && (batch.length === 0 || bytes + Number(queue[qi]!.end - queue[qi]!.start) <= DUMP_PASS)) {
-      const r = queue[qi++]!;
-      batch.push(r);
-      bytes += Number(r.end - r.start);
-    }
-    const got = await proc.readMany(batch.map((r) => ({ address: r.start, length: Number(r.end - r.start) })));
-    prefetched = new Map(batch.map((r, i) => [r, got[i]!.bytes]));
-  };
-  for (const { region, runs } of plan) {
-    hd.gap();
-    await write('\n' + regionHeader(region));
-    for (const run of runs) {
-      if (!run.present) {
-        hd.gap();
-        await write(missingLine(run, ps));
-        continue;
-      }
-      if (!memory.source.randomAccess) {
-        if (!prefetched.has(run)) await prefetch();
-        await write(hd.write(run.start, prefetched.get(run)!));
-        prefetched.delete(run);
-        continue;
-      }
-      for (let a = run.start; a < run.end; a += BigInt(DUMP_BLOCK)) {
-        const n = Number(run.end - a < BigInt(DUMP_BLOCK) ? run.end - a : BigInt(DUMP_BLOCK));
-        await write(hd.write(a, await proc.read(a, n)));
+  const present = plan.flatMap((p) => p.runs.filter((r) => r.present));
+  const chunks = proc.stream(present, { chunkSize: DUMP_BLOCK })[Symbol.asyncIterator]();
+  try {
+    for (const { region, runs } of plan) {
+      hd.gap();
+      await write('\n' + regionHeader(region));
+      for (const run of runs) {
+        if (!run.present) {
+          hd.gap();
+          await write(missingLine(run, ps));
+          continue;
+        }
+        for (let at = run.start; at < run.end; ) {
+          const c = await chunks.next();
+          if (c.done) return;
+          await write(hd.write(c.value.address, c.value.bytes));
+          at = c.value.address + BigInt(c.value.bytes.length);
+        }
       }
     }
+  } finally {
+    await chunks.return?.();
   }
-  void args;
 }

@@ -8,7 +8,7 @@
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
-import { readFiles } from '../../source/memory.js';
+import { pullFiles, readFiles } from '../../source/memory.js';
 import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type RemapFilePathEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
 import { PageMap, PE_PARENT, type MissingReason, type Piece } from './pagemap.js';
 import { isSharedVma, labelFor, protString, VMA_AREA_MEMFD, VMA_AREA_SYSVIPC, VMA_ANON_SHARED, VMA_FILE_PRIVATE, VMA_FILE_SHARED, type MappingTarget, type RegionLabel } from './regions.js';
@@ -104,6 +104,12 @@ export interface ReadResult {
   missing: MissingRange[];
 }
 
+/** Bytes of memory at an address (see ProcessMemory.stream). */
+export interface MemoryChunk {
+  address: bigint;
+  bytes: Uint8Array;
+}
+
 /** A run of addresses that is in the checkpoint (`present`) or not (with the reason). */
 export interface MemoryRun {
   start: bigint;
@@ -129,6 +135,15 @@ export interface ProcessMemory {
   layout(start: bigint, end: bigint): MemoryRun[];
   /** Many reads, served by one pass over a compressed archive. */
   readMany(requests: readonly { address: bigint; length: number }[]): Promise<ReadResult[]>;
+  /**
+   * The bytes of the given address ranges that are in the checkpoint, in the order given, as
+   * chunks of at most `chunkSize` bytes (default 1 MiB); what is not in the checkpoint is skipped
+   * (`layout` says what and why). Memory stays flat whatever the size: a chunk is valid until the
+   * next one is asked for. On a compressed archive the ranges are read in one streaming pass (one
+   * more each time the next bytes lie behind the last ones in the archive), and leaving the loop
+   * early stops the pass.
+   */
+  stream(ranges: readonly { start: bigint; end: bigint }[], options?: { chunkSize?: number }): AsyncIterable<MemoryChunk>;
   /** Bytes of private memory with data in the checkpoint (pages of pagemap-<pid>.img). */
   readonly privateBytes: number;
   /** Bytes of shared memory mapped by this process with data in the checkpoint. */
@@ -283,6 +298,12 @@ class ProcessMemoryImpl implements ProcessMemory {
   async readMany(requests: readonly { address: bigint; length: number }[]): Promise<ReadResult[]> {
     return this.owner.readMany(requests.map((r) => ({ pid: this.pid, ...r })));
   }
+
+  stream(ranges: readonly { start: bigint; end: bigint }[], options: { chunkSize?: number } = {}): AsyncIterable<MemoryChunk> {
+    const pieces: Piece[] = [];
+    for (const r of ranges) if (r.end > r.start) for (const p of this.locate(r.start, Number(r.end - r.start))) if (p.kind !== 'missing') pieces.push(p);
+    return this.owner.streamPieces(pieces, options.chunkSize ?? 1 << 20);
+  }
 }
 
 function parentOnlyBytes(pm: PageMap): number {
@@ -402,6 +423,86 @@ export class CheckpointMemory {
     }
     await this.fetch(jobs);
     return results;
+  }
+
+  /** @internal: the bytes of located pieces, in order, in chunks (ProcessMemory.stream). */
+  async *streamPieces(pieces: Piece[], chunkSize: number): AsyncGenerator<MemoryChunk> {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new CkptError(`bad chunk size ${chunkSize}`);
+    const src = this.source;
+    const inline = function* (p: Extract<Piece, { kind: 'bytes' }>): Generator<MemoryChunk> {
+      for (let o = 0; o < p.length; o += chunkSize) yield { address: p.at + BigInt(o), bytes: p.bytes.subarray(p.offset + o, p.offset + Math.min(p.length, o + chunkSize)) };
+    };
+    const short = (file: string, size: number, needs: number) => new CkptError(`pages file is shorter than its pagemap says (${size} bytes, needs ${needs})`, file);
+    if (src.randomAccess) {
+      const buf = new Uint8Array(chunkSize);
+      for (const p of pieces) {
+        if (p.kind === 'bytes') {
+          yield* inline(p);
+          continue;
+        }
+        if (p.kind !== 'file') continue;
+        for (let o = 0; o < p.length; o += chunkSize) {
+          const n = Math.min(chunkSize, p.length - o);
+          const b = await src.readRange(p.file, p.offset + o, n, buf);
+          if (b.length < n) throw short(p.file, p.offset + o + b.length, p.offset + p.length);
+          yield { address: p.at + BigInt(o), bytes: b };
+        }
+      }
+      return;
+    }
+    // a compressed archive: passes, each over pieces whose place in the archive only moves forward
+    const order = new Map<string, number>();
+    this.images.entries.forEach((e, i) => {
+      if (!order.has(e.path)) order.set(e.path, i);
+    });
+    let i = 0;
+    while (i < pieces.length) {
+      let j = i;
+      let lastFile = -1;
+      let lastEnd = -1;
+      for (; j < pieces.length; j++) {
+        const p = pieces[j]!;
+        if (p.kind !== 'file') continue;
+        const at = order.get(p.file);
+        if (at === undefined) throw new CkptError(`pages file ${imageName(p.file)} is missing from the checkpoint`, src.label);
+        if (at < lastFile || (at === lastFile && p.offset < lastEnd)) break;
+        lastFile = at;
+        lastEnd = p.offset + p.length;
+      }
+      const pass = pieces.slice(i, j);
+      i = j;
+      let k = 0;
+      while (k < pass.length && pass[k]!.kind === 'bytes') yield* inline(pass[k++] as Extract<Piece, { kind: 'bytes' }>);
+      if (k === pass.length) continue;
+      const files = new Set(pass.map((p) => (p.kind === 'file' ? p.file : '')));
+      const seen = new Set<string>();
+      let size = 0;
+      for await (const { entry, offset: pos, chunk } of pullFiles(src, (e) => files.has(e.path) && !seen.has(e.path) && (seen.add(e.path), true))) {
+        const cEnd = pos + chunk.length;
+        size = cEnd;
+        while (k < pass.length) {
+          const p = pass[k]!;
+          if (p.kind === 'bytes') {
+            yield* inline(p);
+            k++;
+            continue;
+          }
+          if (p.kind !== 'file' || p.file !== entry.path || p.offset >= cEnd) break;
+          const a = Math.max(p.offset, pos);
+          const b = Math.min(p.offset + p.length, cEnd);
+          for (let o = a; o < b; o += chunkSize) yield { address: p.at + BigInt(o - p.offset), bytes: chunk.subarray(o - pos, Math.min(b, o + chunkSize) - pos) };
+          if (p.offset + p.length <= cEnd) k++;
+          else break;
+        }
+        if (k >= pass.length) break;
+      }
+      while (k < pass.length && pass[k]!.kind === 'bytes') yield* inline(pass[k++] as Extract<Piece, { kind: 'bytes' }>);
+      if (k < pass.length) {
+        const p = pass[k] as Extract<Piece, { kind: 'file' }>;
+        if (!seen.has(p.file)) throw new CkptError(`pages file ${imageName(p.file)} is missing from the checkpoint`, src.label);
+        throw short(p.file, size, p.offset + p.length);
+      }
+    }
   }
 
   /** Copies file pieces into their destinations: positioned reads, or one streaming pass. */

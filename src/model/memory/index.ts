@@ -12,6 +12,7 @@ export type {
   MemoryReadRequest,
   MissingRange,
   MemoryRun,
+  MemoryChunk,
   ReadResult,
   SharedMemoryObject,
   SharedMapping,
