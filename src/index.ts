@@ -1,7 +1,93 @@
 /**
- * `@ckpt/core`, runtime-neutral: bytes in, objects out. No `fs`, no Node-only modules.
+ * `@ckpt/core/core`, runtime-neutral: bytes in, objects out. No `fs`, no Node-only modules.
+ * `@ckpt/core` (src/node/index.ts) is this plus the Node sources.
+ *
+ * The public API, listed by name. The layer barrels (source/index.ts, images/index.ts,
+ * model/index.ts, views/index.ts) are for the layers above; a name is public only when it is
+ * listed here. The API report (test/api-report) records the resulting declarations.
  */
 export { CkptError, isCkptError } from './errors.js';
-export * from './source/index.js';
-export * from './images/index.js';
-export * from './model/index.js';
+
+// sources: the bytes of a checkpoint
+export type { CheckpointSource, SourceEntry } from './source/types.js';
+export { BaseSource } from './source/base.js';
+export { MemorySource, tarBytesSource, imageBytesSource } from './source/memory.js';
+export { detectFormat, type ContainerFormat } from './source/compression.js';
+export { portableSha256, sha256Hex, type Sha256, type Sha256Factory } from './source/hash.js';
+
+// images: CRIU image files -> typed entries, crit's JSON
+export { decodeImage, type CriuImage, type CriuEntry, type EntryExtra, type TcpQueues, type IpcQueuedMessage } from './images/decode.js';
+export { decodeImages, imagePath } from './images/select.js';
+export { toCritJson, stringifyJson, type CritJsonOptions } from './images/crit-json.js';
+export { MAGICS, magicByValue, magicByName, rawImageKind, isRawImageName, type MagicInfo, type MagicKind, type PayloadKind } from './images/magic.js';
+export { entriesOf, pagemapOf, type ImageEntries } from './images/typed.js';
+export type { CritOptions } from './images/schema.js';
+// one interface per CRIU protobuf message (PstreeEntry, CoreEntry, ...) and the enums' const objects (generated)
+export * from './images/messages.js';
+
+// model: an opened checkpoint as typed objects
+export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './model/checkpoint.js';
+export { ImageSet } from './model/image-set.js';
+export type {
+  Engine,
+  ContainerImage,
+  NetworkInterface,
+  NetworkInfo,
+  ContainerInfo,
+  CheckpointSizes,
+  DumpStatistics,
+  ProcessState,
+  CapabilitySets,
+  Credentials,
+  SeccompState,
+  Thread,
+  Peer,
+  OpenFile,
+  SocketAddress,
+  Socket,
+  Process,
+  SpecMount,
+  CriuMount,
+  Mounts,
+  ProcessArguments,
+  CheckpointProblem,
+} from './model/types.js';
+export {
+  listRootfsChanges,
+  rootfsDiffMembers,
+  rootfsFileContent,
+  fileModeText,
+  ROOTFS_DIFF_MEMBER,
+  DELETED_FILES_MEMBER,
+  type RootfsChanges,
+  type RootfsEntry,
+  type RootfsEntryType,
+  type RootfsDeletion,
+  type RootfsMember,
+  type RootfsOptions,
+} from './model/rootfs.js';
+
+// model: process memory and search
+export {
+  CheckpointMemory,
+  type ImageLookup,
+  type MemoryOptions,
+  type ProcessMemory,
+  type MemoryRegion,
+  type MemoryReadRequest,
+  type MissingRange,
+  type MemoryRun,
+  type ReadResult,
+  type SharedMemoryObject,
+  type SharedMapping,
+  type SharedKind,
+} from './model/memory/checkpoint-memory.js';
+export type { MissingReason } from './model/memory/pagemap.js';
+export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
+export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
+
+// views: model objects -> text (pure)
+export { inspectTree, renderTree, type TreeNode, type InspectOptions, type InspectInput } from './views/tree.js';
+export { inspectJson, inspectObject } from './views/inspect-json.js';
+export { showTable, listTable, type ShowRow, type ListEntry } from './views/table.js';
+export { safe } from './views/format.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ROOT, fixture } from './helpers.js';
-import { openSource } from '../src/source/node.js';
+import { openSource } from '../src/node/index.js';
 import { decodeImages } from '../src/images/select.js';
 import type { CheckpointSource } from '../src/source/types.js';
 
@@ -33,13 +33,44 @@ describe('the runtime-neutral core', () => {
     expect(files.length).toBeGreaterThan(5);
     const builtins = [...bare].filter((s) => s.startsWith('node:') || ['fs', 'path', 'zlib', 'os', 'child_process', 'stream'].includes(s));
     expect(builtins).toEqual([]);
-    expect(files.some((f) => f.endsWith(join('source', 'node.js')))).toBe(false);
+    expect(files.filter((f) => f.includes(`${join('dist', 'node')}/`))).toEqual([]);
   });
 
   it('the Node entry adds the file sources', () => {
-    const { files, bare } = importGraph(join(ROOT, 'dist', 'node.js'));
-    expect(files.some((f) => f.endsWith(join('source', 'node.js')))).toBe(true);
+    const { files, bare } = importGraph(join(ROOT, 'dist', 'node', 'index.js'));
+    expect(files.some((f) => f.endsWith(join('node', 'open.js')))).toBe(true);
     expect(bare.has('node:fs')).toBe(true);
+  });
+});
+
+/** Every .ts file under src/, relative to src/. */
+function sourceFiles(dir = join(ROOT, 'src'), rel = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? sourceFiles(join(dir, d.name), `${rel}${d.name}/`) : d.name.endsWith('.ts') ? [`${rel}${d.name}`] : [],
+  );
+}
+
+const BUILTINS = new Set(['fs', 'path', 'zlib', 'os', 'child_process', 'stream', 'worker_threads', 'events', 'crypto', 'url', 'util', 'buffer', 'v8', 'vm']);
+
+describe('where Node-only code lives', () => {
+  it('no module outside src/node/ and src/cli/ imports a Node built-in', () => {
+    const files = sourceFiles();
+    expect(files).toContain('node/open.ts');
+    const offenders: string[] = [];
+    for (const f of files) {
+      if (f.startsWith('node/') || f.startsWith('cli/')) continue;
+      const text = readFileSync(join(ROOT, 'src', f), 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        const spec = m[1] ?? m[2] ?? m[3]!;
+        if (spec.startsWith('node:') || BUILTINS.has(spec.split('/')[0]!)) offenders.push(`${f}: ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the check sees a Node import where there is one', () => {
+    const text = readFileSync(join(ROOT, 'src', 'node', 'open.ts'), 'utf8');
+    expect(text).toMatch(/from 'node:fs'/);
   });
 });
 

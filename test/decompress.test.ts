@@ -1,4 +1,4 @@
-// gzip and zstd decompressed in a worker thread (src/source/decompress-worker.ts): the same bytes
+// gzip and zstd decompressed in a worker thread (src/node/decompress-worker.ts): the same bytes
 // as the uncompressed archive, whatever the ring's slot size; one-line errors with offsets for
 // bad input. Small odd slot sizes make the ring wrap thousands of times per fixture, so a consumer
 // that kept a chunk past the next one would see it overwritten.
@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { canDecompressInWorker, CkptError, openSource, readFiles, searchCheckpoint, type WorkerRing } from '../src/node.js';
+import { canDecompressInWorker, CkptError, openSource, searchCheckpoint, type WorkerRing } from '../src/node/index.js';
+import { readFiles } from '../src/source/memory.js';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { fixture, procsFacts, ROOT } from './helpers.js';
@@ -88,7 +89,7 @@ describe.each(FORMATS)('%s in a worker', (format) => {
 describe('the worker and the process', () => {
   it('an iterator dropped without being closed does not keep the process alive', () => {
     const code = `
-      import { openSource } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node.js')).href)};
+      import { openSource } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node', 'index.js')).href)};
       const s = await openSource(${JSON.stringify(fixture('podman', 'procs-gzip.tar'))}, { decompression: 'worker', workerRing: { slotSize: 4096, slots: 2 } });
       const it = s.stream('checkpoint/pages-1.img')[Symbol.asyncIterator]();
       const first = await it.next();
@@ -102,7 +103,7 @@ describe('the worker and the process', () => {
 
   it('both workers (decompression, regex) run in a process started with --input-type=module', () => {
     const code = `
-      import { openSource, searchCheckpoint, workerRegexRunner } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node.js')).href)};
+      import { openSource, searchCheckpoint, workerRegexRunner } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'node', 'index.js')).href)};
       const s = await openSource(${JSON.stringify(fixture('podman', 'procs-gzip.tar'))}, { decompression: 'worker' });
       const found = [];
       for await (const m of searchCheckpoint(s, { pattern: /${secrets[0]!.marker}/, regexRunner: workerRegexRunner })) found.push(m.pid + '@0x' + m.address.toString(16));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { openSource } from '../src/source/node.js';
+import { openSource } from '../src/node/index.js';
 import type { CheckpointSource, SourceEntry } from '../src/source/types.js';
 import { openCheckpoint } from '../src/model/index.js';
 import { inspectJson, inspectTree, type InspectOptions } from '../src/views/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openSource } from '../src/node.js';
+import { openSource } from '../src/node/index.js';
 import { ImageSet } from '../src/model/image-set.js';
 import { CheckpointMemory, memoryMaps, parseAddressFilter, parseProtFilter, parseRegionKinds } from '../src/model/memory/index.js';
 import { ckpt, fixture, procsFacts } from './helpers.js';

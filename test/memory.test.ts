@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openSource } from '../src/node.js';
+import { openSource } from '../src/node/index.js';
 import { ImageSet } from '../src/model/image-set.js';
 import { CheckpointMemory, PageMap, PE_LAZY, PE_PARENT, PE_PRESENT } from '../src/model/memory/index.js';
 import { regexLiteralPrefix } from '../src/model/memory/matchers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { openCheckpoint } from '../src/node.js';
+import { openCheckpointFile } from '../src/node/index.js';
 import { fixture } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,7 +12,7 @@ const ctrd = engines.find((e) => e.engine === 'containerd');
 
 describe('CRI-O archive (built from a real Podman checkpoint, see testdata/engines/README.md)', () => {
   it('engine, container, image, pod, namespace, IP, times, JSON-valued annotations expanded', async () => {
-    const ck = await openCheckpoint(fixture(crio.file));
+    const ck = await openCheckpointFile(fixture(crio.file));
     try {
       const c = ck.container;
       expect(c.engine).toBe('CRI-O');
@@ -40,7 +40,7 @@ describe('CRI-O archive (built from a real Podman checkpoint, see testdata/engin
 
   it('the processes, sockets (IPv6 ::1 included) and environment are the real workload’s', async () => {
     const f = facts('net');
-    const ck = await openCheckpoint(fixture(crio.file));
+    const ck = await openCheckpointFile(fixture(crio.file));
     try {
       expect(ck.process(1)!.comm).toBe(f.comm);
       for (const t of f.tcp) {
@@ -60,7 +60,7 @@ describe('CRI-O archive (built from a real Podman checkpoint, see testdata/engin
 
 describe('containerd archive (built from a real Podman checkpoint)', () => {
   it('engine from the CRI annotations and status files; name, pod, namespace, image ref', async () => {
-    const ck = await openCheckpoint(fixture(ctrd.file));
+    const ck = await openCheckpointFile(fixture(ctrd.file));
     try {
       const c = ck.container;
       expect(c.engine).toBe('containerd');
@@ -81,7 +81,7 @@ describe('containerd archive (built from a real Podman checkpoint)', () => {
   });
 
   it("rootfs-diff.tar is gzip inside the uncompressed archive; its size is the stored size", async () => {
-    const ck = await openCheckpoint(fixture(ctrd.file));
+    const ck = await openCheckpointFile(fixture(ctrd.file));
     try {
       const entry = ck.images.entries.find((e) => e.path === 'rootfs-diff.tar')!;
       expect(ck.sizes.rootFsDiff).toBe(entry.size);
@@ -94,7 +94,7 @@ describe('containerd archive (built from a real Podman checkpoint)', () => {
 
   it('the open files are the real workload’s: deleted file marked, paths and positions', async () => {
     const f = facts('files');
-    const ck = await openCheckpoint(fixture(ctrd.file));
+    const ck = await openCheckpointFile(fixture(ctrd.file));
     try {
       const files = ck.process(1)!.files;
       expect(files.find((x) => x.fd === f.fds.unlinked.fd)).toMatchObject({ path: f.fds.unlinked.path, deleted: true });

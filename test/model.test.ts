@@ -1,8 +1,8 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { openSource } from '../src/source/node.js';
+import { openSource } from '../src/node/index.js';
 import { openCheckpoint, type Checkpoint } from '../src/model/index.js';
-import { ipAddressText, openFlagsText, unixName } from '../src/model/decode-util.js';
+import { ipAddressText, openFlagsText, unixName } from '../src/model/linux-names.js';
 import { fixture } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -314,7 +314,7 @@ describe('every Podman fixture: engine, names, argv and environment from memory,
 describe('network.status (Podman with a network)', () => {
   it('interfaces, addresses and MAC from netavark status; JSON ip, mac and networks as checkpointctl names them', async () => {
     const { readFiles, MemorySource } = await import('../src/source/memory.js');
-    const { inspectObject } = await import('../src/views/json.js');
+    const { inspectObject } = await import('../src/views/inspect-json.js');
     const src = await openSource(fixture('podman', 'net-none.tar'));
     const files = await readFiles(src, (e) => e.type === 'file');
     await src.close();
@@ -333,7 +333,7 @@ describe('malformed process trees', () => {
   it('a parent cycle is cut, duplicate and self parents do not loop', async () => {
     const { buildTasks } = await import('../src/model/processes.js');
     const images = {
-      entriesOf: (name: string) =>
+      imageEntries: (name: string) =>
         name === 'pstree.img'
           ? [
               { pid: 10, ppid: 11, pgid: 10, sid: 10, threads: [10] },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Checkpoint, openCheckpoint, fileModeText, tarBytesSource, collectBody, portableSha256, sha256Hex } from '../src/node.js';
+import { Checkpoint, openCheckpointFile, fileModeText, tarBytesSource, portableSha256, sha256Hex } from '../src/node/index.js';
+import { collectBody } from '../src/source/memory.js';
 import { fixture } from './helpers.js';
 import { checkpointWith, tarBytes } from './tar-build.js';
 
@@ -19,7 +20,7 @@ async function openBytes(bytes: Uint8Array, label = 'hostile.tar'): Promise<Chec
 describe('root file-system changes of the real files fixture', () => {
   for (const name of ['podman/files-none.tar', 'podman/files-gzip.tar', 'podman/files-zstd.tar', 'engines/containerd-files.tar']) {
     it(`${name}: every added and modified file, with its content hash; the deletions`, async () => {
-      const ck = await openCheckpoint(fixture(...name.split('/')));
+      const ck = await openCheckpointFile(fixture(...name.split('/')));
       try {
         const changes = await ck.rootfsChanges();
         expect(changes.member).toBe('rootfs-diff.tar');
@@ -53,7 +54,7 @@ describe('root file-system changes of the real files fixture', () => {
   }
 
   it('a checkpoint without a diff has no changes', async () => {
-    const ck = await openCheckpoint(fixture('podman', 'procs-none.tar'));
+    const ck = await openCheckpointFile(fixture('podman', 'procs-none.tar'));
     try {
       expect(await ck.rootfsChanges()).toEqual({ member: null, compression: null, entries: [], deleted: [] });
     } finally {

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { openSource, CompressedTarSource } from '../src/source/node.js';
+import { openSource } from '../src/node/index.js';
+import { CompressedTarSource } from '../src/node/compressed-tar.js';
 import { readFiles, tarBytesSource } from '../src/source/memory.js';
 import { detectFormat } from '../src/source/compression.js';
 import { CkptError } from '../src/errors.js';

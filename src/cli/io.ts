@@ -1,4 +1,7 @@
 /** Output helpers for the CLI: stdout writes that respect back-pressure and closed pipes. */
+import { promises as fsp } from 'node:fs';
+import { CkptError } from '../errors.js';
+import { ioError } from '../node/file-io.js';
 
 let stdoutClosed = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -46,7 +49,46 @@ export async function out(text: string): Promise<void> {
   if (stdoutClosed || process.stdout.destroyed) throw new StdoutClosed();
 }
 
-export { fileWriter } from '../source/node.js';
+/**
+ * Opens a file for the CLI's `--output` (the only file ckpt writes): created or truncated, written
+ * in order; errors become one-line CkptErrors naming the file.
+ */
+export async function fileWriter(file: string): Promise<{ write(text: string): Promise<void>; close(): Promise<void> }> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'w');
+  } catch (e) {
+    throw ioError(e, file);
+  }
+  let written = 0;
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = async () => {
+    if (pendingLength === 0) return;
+    const text = pending.join('');
+    pending = [];
+    pendingLength = 0;
+    try {
+      written += (await handle.write(text)).bytesWritten;
+    } catch (e) {
+      throw new CkptError(`cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file, written);
+    }
+  };
+  return {
+    async write(text: string) {
+      pending.push(text);
+      pendingLength += text.length;
+      if (pendingLength >= 1 << 20) await flush();
+    },
+    async close() {
+      try {
+        await flush();
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
 
 /** Colour is used only on a terminal, and never when NO_COLOR is set. */
 export function useColour(): boolean {

@@ -9,14 +9,12 @@ import yargs, { type Argv } from 'yargs';
 import { CkptError } from '../errors.js';
 import { commands } from './commands/index.js';
 import { StdoutClosed } from './io.js';
+import { UsageError } from './usage-error.js';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
-
-/** A usage error found after parsing (e.g. an unknown pid): exit 2 with this message. */
-export class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   let parser: Argv = yargs(argv)

@@ -5,7 +5,7 @@
  * loaded at run time (it cost ~35 ms of every command's start-up).
  */
 import { schemaJson } from './schema.generated.js';
-import type { SchemaField, SchemaNode } from './schema-node.js';
+import type { SchemaField, SchemaNode } from './schema-descriptor.js';
 
 export type ScalarType =
   | 'double'

@@ -10,7 +10,7 @@ import { ImageSet } from './image-set.js';
 import { readContainerInfo, readSpecMounts } from './container.js';
 import { buildTasks, type TaskModel } from './processes.js';
 import { readCriuMounts } from './mounts.js';
-import { toNumber } from './decode-util.js';
+import { toNumber } from './linux-names.js';
 import type { CheckpointProblem, CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
 import { readProcessArguments } from './arguments.js';
 import { CheckpointMemory } from './memory/index.js';
@@ -20,7 +20,7 @@ import { portableSha256, type Sha256Factory } from '../source/hash.js';
 export interface OpenCheckpointOptions {
   /** Read only the engine's metadata files (config.dump, spec.dump, …), not CRIU's images. */
   metadataOnly?: boolean;
-  /** The SHA-256 used for content hashes (Node's `openCheckpoint` passes its native one). */
+  /** The SHA-256 used for content hashes (Node's `openCheckpointFile` passes its native one). */
   sha256?: Sha256Factory;
 }
 
@@ -216,7 +216,7 @@ export class Checkpoint {
   }
 }
 
-/** Opens a checkpoint from a source (any runtime). On Node, `openCheckpoint` from the package root also takes a path. */
+/** Opens a checkpoint from a source (any runtime). On Node, `openCheckpointFile(path)` opens one from a path. */
 export async function openCheckpoint(source: CheckpointSource, options?: OpenCheckpointOptions): Promise<Checkpoint> {
   return Checkpoint.open(source, options);
 }

@@ -92,7 +92,7 @@ export class ImageSet {
   }
 
   /** The entries of an image (without the head of a pagemap), or [] when the image is absent. */
-  entriesOf<T = Record<string, unknown>>(name: string): T[] {
+  imageEntries<T = Record<string, unknown>>(name: string): T[] {
     return (this.image(name)?.entries ?? []) as T[];
   }
 

@@ -4,7 +4,7 @@
  */
 export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './checkpoint.js';
 export { ImageSet } from './image-set.js';
-export { ipAddressText, openFlagsText, capabilityNames, unixName } from './decode-util.js';
+export { ipAddressText, openFlagsText, capabilityNames, unixName } from './linux-names.js';
 export type * from './types.js';
 export * from './memory/index.js';
 export {

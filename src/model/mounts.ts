@@ -32,17 +32,17 @@ const FSTYPES: Record<number, string> = {
 
 /** CRIU's mounts of the root task's mount namespace, parents before children, siblings by mount point. */
 export function readCriuMounts(images: ImageSet): CriuMount[] {
-  const root = images.entriesOf<PstreeEntry>('pstree.img')[0];
+  const root = images.imageEntries<PstreeEntry>('pstree.img')[0];
   let mntNs: number | undefined;
   if (root) {
-    const core = images.entriesOf<CoreEntry>(`core-${root.pid}.img`)[0];
-    const ids = core?.ids ?? images.entriesOf<TaskKobjIdsEntry>(`ids-${root.pid}.img`)[0];
+    const core = images.imageEntries<CoreEntry>(`core-${root.pid}.img`)[0];
+    const ids = core?.ids ?? images.imageEntries<TaskKobjIdsEntry>(`ids-${root.pid}.img`)[0];
     mntNs = ids?.mnt_ns_id;
   }
   let name = mntNs !== undefined ? `mountpoints-${mntNs}.img` : undefined;
   if (!name || !images.image(name)) name = images.imagePaths().map((p) => p.slice(11)).find((p) => /^mountpoints-\d+\.img$/.test(p));
   if (!name) return [];
-  const entries = images.entriesOf<MntEntry>(name);
+  const entries = images.imageEntries<MntEntry>(name);
   const mounts: CriuMount[] = entries.map((m) => {
     const out: CriuMount = {
       mnt_id: m.mnt_id,

@@ -43,7 +43,7 @@ import {
   socketTypeName,
   toNumber,
   unixName,
-} from './decode-util.js';
+} from './linux-names.js';
 import type { Credentials, OpenFile, Peer, Process, ProcessState, SeccompState, Socket, Thread } from './types.js';
 
 const FD_TYPES: Record<number, string> = {
@@ -132,12 +132,12 @@ function credentials(c: CredsEntry | undefined): Credentials | undefined {
 
 /** Builds the process tree, files and sockets. Missing per-process images are tolerated (dead tasks have none). */
 export function buildTasks(images: ImageSet): TaskModel {
-  const pstree = images.entriesOf<PstreeEntry>('pstree.img');
+  const pstree = images.imageEntries<PstreeEntry>('pstree.img');
   const files = new Map<number, FileEntry>();
-  for (const f of images.entriesOf<FileEntry>('files.img')) files.set(f.id, f);
+  for (const f of images.imageEntries<FileEntry>('files.img')) files.set(f.id, f);
   // old CRIU: per-type images instead of files.img
   const legacy = (name: string, key: keyof FileEntry, type: number) => {
-    for (const e of images.entriesOf<{ id: number }>(name)) if (!files.has(e.id)) files.set(e.id, { type, id: e.id, [key]: e } as unknown as FileEntry);
+    for (const e of images.imageEntries<{ id: number }>(name)) if (!files.has(e.id)) files.set(e.id, { type, id: e.id, [key]: e } as unknown as FileEntry);
   };
   legacy('reg-files.img', 'reg', 1);
   legacy('pipes.img', 'pipe', 2);
@@ -147,13 +147,13 @@ export function buildTasks(images: ImageSet): TaskModel {
   legacy('netlinksk.img', 'nlsk', 13);
 
   const remaps = new Map<number, RemapFilePathEntry>();
-  for (const r of images.entriesOf<RemapFilePathEntry>('remap-fpath.img')) remaps.set(r.orig_id & 0x7fffffff, r);
+  for (const r of images.imageEntries<RemapFilePathEntry>('remap-fpath.img')) remaps.set(r.orig_id & 0x7fffffff, r);
   const pipeData = new Map<number, number>();
-  for (const p of images.entriesOf<PipeDataEntry>('pipes-data.img')) pipeData.set(p.pipe_id, (pipeData.get(p.pipe_id) ?? 0) + p.bytes);
+  for (const p of images.imageEntries<PipeDataEntry>('pipes-data.img')) pipeData.set(p.pipe_id, (pipeData.get(p.pipe_id) ?? 0) + p.bytes);
   const skQueues = new Map<number, number>();
-  for (const q of images.entriesOf<SkPacketEntry>('sk-queues.img')) skQueues.set(q.id_for, (skQueues.get(q.id_for) ?? 0) + q.length);
+  for (const q of images.imageEntries<SkPacketEntry>('sk-queues.img')) skQueues.set(q.id_for, (skQueues.get(q.id_for) ?? 0) + q.length);
   const memfds = new Map<number, MemfdInodeEntry>();
-  for (const m of images.entriesOf<MemfdInodeEntry>('memfd.img')) memfds.set(Number(m.inode_id), m);
+  for (const m of images.imageEntries<MemfdInodeEntry>('memfd.img')) memfds.set(Number(m.inode_id), m);
 
   // First pass: every process's fd table, to know who holds which file.
   interface Raw {
@@ -164,9 +164,9 @@ export function buildTasks(images: ImageSet): TaskModel {
   const raws: Raw[] = [];
   const holders = new Map<number, Holder[]>(); // file id → holders
   for (const entry of pstree) {
-    const core = images.entriesOf<CoreEntry>(`core-${entry.pid}.img`)[0];
-    const ids = core?.ids ?? images.entriesOf<TaskKobjIdsEntry>(`ids-${entry.pid}.img`)[0];
-    const fdinfo = ids ? images.entriesOf<FdinfoEntry>(`fdinfo-${ids.files_id}.img`) : [];
+    const core = images.imageEntries<CoreEntry>(`core-${entry.pid}.img`)[0];
+    const ids = core?.ids ?? images.imageEntries<TaskKobjIdsEntry>(`ids-${entry.pid}.img`)[0];
+    const fdinfo = ids ? images.imageEntries<FdinfoEntry>(`fdinfo-${ids.files_id}.img`) : [];
     raws.push({ entry, core, fdinfo });
     for (const fi of fdinfo) {
       const list = holders.get(fi.id) ?? [];
@@ -208,7 +208,7 @@ export function buildTasks(images: ImageSet): TaskModel {
     }
     if (tc && state === 'stopped' && tc.stop_signo) proc.stop_signal = signalName(tc.stop_signo);
 
-    const creds = core?.thread_core?.creds ?? images.entriesOf<CredsEntry>(`creds-${entry.pid}.img`)[0];
+    const creds = core?.thread_core?.creds ?? images.imageEntries<CredsEntry>(`creds-${entry.pid}.img`)[0];
     proc.credentials = credentials(creds);
     // CRIU records seccomp_mode only when it is not 0 (disabled)
     const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode ?? (core?.thread_core ? 0 : undefined);
@@ -217,7 +217,7 @@ export function buildTasks(images: ImageSet): TaskModel {
     // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
     const tids = entry.threads.length > 0 && state !== 'zombie' ? entry.threads : [entry.pid];
     for (const tid of tids) {
-      const tcore = tid === entry.pid ? core : images.entriesOf<CoreEntry>(`core-${tid}.img`)[0];
+      const tcore = tid === entry.pid ? core : images.imageEntries<CoreEntry>(`core-${tid}.img`)[0];
       const t: Thread = { tid, comm: tcore?.thread_core?.comm ?? (tid === entry.pid ? proc.comm : undefined) };
       if (tid !== entry.pid && tcore?.thread_core?.creds) {
         const tcred = credentials(tcore.thread_core.creds);
@@ -231,12 +231,12 @@ export function buildTasks(images: ImageSet): TaskModel {
     // the main thread first
     proc.threads.sort((a, b) => (a.tid === entry.pid ? -1 : b.tid === entry.pid ? 1 : 0));
 
-    const fs = images.entriesOf<FsEntry>(`fs-${entry.pid}.img`)[0];
+    const fs = images.imageEntries<FsEntry>(`fs-${entry.pid}.img`)[0];
     if (fs) {
       proc.cwd = regName(files.get(fs.cwd_id));
       proc.root = regName(files.get(fs.root_id));
     }
-    const mm = images.entriesOf<MmEntry>(`mm-${entry.pid}.img`)[0];
+    const mm = images.imageEntries<MmEntry>(`mm-${entry.pid}.img`)[0];
     if (mm) proc.exe = regName(files.get(mm.exe_file_id));
 
     for (const fi of [...fdinfo].sort((a, b) => a.fd - b.fd)) {
@@ -438,7 +438,7 @@ function inetSocket(s: InetSkEntry, pid: number, fd: number, images: ImageSet, s
   if (s.shutdown) sock.shutdown = SHUTDOWN[s.shutdown];
   // TCP queues are in tcp-stream-<ino in hex>.img; datagram queues in sk-queues
   const ts =
-    images.entriesOf<TcpStreamEntry>(`tcp-stream-${s.ino.toString(16)}.img`)[0] ?? images.entriesOf<TcpStreamEntry>(`tcp-stream-${s.ino}.img`)[0];
+    images.imageEntries<TcpStreamEntry>(`tcp-stream-${s.ino.toString(16)}.img`)[0] ?? images.imageEntries<TcpStreamEntry>(`tcp-stream-${s.ino}.img`)[0];
   if (ts) sock.queued = { in: ts.inq_len, out: ts.outq_len };
   else {
     const q = skQueues.get(s.id);

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node.js';
+import { openSource } from '../../node/index.js';
 import { decodeImages } from '../../images/select.js';
 import { stringifyJson } from '../../images/index.js';
 import { out } from '../io.js';

@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile } from '../../node/index.js';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { Process } from '../../model/types.js';
 import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
 import { out, useColour } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface InspectArgs {
   checkpoint: string[];
@@ -90,7 +90,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const inputs: InspectInput[] = [];
     try {
       for (const path of args.checkpoint) {
-        const ck = await openCheckpoint(path);
+        const ck = await openCheckpointFile(path);
         let kept = false;
         try {
           const input = await collectInspectInput(ck, o);

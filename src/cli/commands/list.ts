@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import * as path from 'node:path';
-import { openCheckpoint, checkpointFiles } from '../../node.js';
+import { openCheckpointFile, checkpointFiles } from '../../node/index.js';
 import { CkptError } from '../../errors.js';
 import { listTable, type ListEntry } from '../../views/index.js';
 import { out, useColour } from '../io.js';
@@ -29,7 +29,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
       const entries: ListEntry[] = [];
       for (const name of names ?? []) {
         try {
-          const ck = await openCheckpoint(path.join(dir, name), { metadataOnly: true });
+          const ck = await openCheckpointFile(path.join(dir, name), { metadataOnly: true });
           try {
             entries.push({ name, container: ck.container });
           } finally {

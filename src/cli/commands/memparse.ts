@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node.js';
+import { openSource } from '../../node/index.js';
 import { CkptError } from '../../errors.js';
 import { ImageSet } from '../../model/image-set.js';
 import {
@@ -15,12 +15,12 @@ import {
   type MapsFilter,
   type ProcessMemory,
 } from '../../model/memory/index.js';
-import { workerRegexRunner } from '../../model/memory/regex-worker.js';
+import { workerRegexRunner } from '../../node/regex-worker.js';
 import { stringifyJson } from '../../images/index.js';
 import { Hexdump } from '../../views/hexdump.js';
 import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
 import { fileWriter, out, useColour } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface MemparseArgs {
   checkpoint: string;

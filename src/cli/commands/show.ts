@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile } from '../../node/index.js';
 import { showTable, type ShowRow } from '../../views/index.js';
 import { out, useColour } from '../io.js';
 
@@ -18,7 +18,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   handler: async (args) => {
     const rows: ShowRow[] = [];
     for (const path of args.checkpoint) {
-      const ck = await openCheckpoint(path, { metadataOnly: true });
+      const ck = await openCheckpointFile(path, { metadataOnly: true });
       try {
         rows.push({ label: ck.label, container: ck.container, sizes: ck.sizes });
       } finally {

@@ -19,7 +19,7 @@ export interface ImageLookup {
   /** Every entry of the archive, in archive order. */
   readonly entries: readonly SourceEntry[];
   image(name: string): CriuImage | undefined;
-  entriesOf<T = Record<string, unknown>>(name: string): T[];
+  imageEntries<T = Record<string, unknown>>(name: string): T[];
   /** Archive paths of the protobuf images read, e.g. `checkpoint/core-1.img`. */
   imagePaths(): string[];
 }
@@ -586,17 +586,17 @@ export class CheckpointMemory {
 
     // files.img (CRIU >= 3.?) or the older per-type reg-files.img
     const files = new Map<number, FileTarget>();
-    for (const f of im.entriesOf<FileEntry>('files.img')) {
+    for (const f of im.imageEntries<FileEntry>('files.img')) {
       if (f.reg) files.set(f.id, { kind: 'reg', path: f.reg.name });
       else if (f.memfd) files.set(f.id, { kind: 'memfd', inodeId: f.memfd.inode_id });
     }
-    for (const r of im.entriesOf<RegFileEntry>('reg-files.img')) if (!files.has(r.id)) files.set(r.id, { kind: 'reg', path: r.name });
-    for (const r of im.entriesOf<RemapFilePathEntry>('remap-fpath.img')) {
+    for (const r of im.imageEntries<RegFileEntry>('reg-files.img')) if (!files.has(r.id)) files.set(r.id, { kind: 'reg', path: r.name });
+    for (const r of im.imageEntries<RemapFilePathEntry>('remap-fpath.img')) {
       const f = files.get(r.orig_id & 0x7fffffff);
       if (f?.kind === 'reg' && (r.remap_type === undefined || r.remap_type === REMAP_LINKED || r.remap_type === REMAP_GHOST)) f.deleted = true;
     }
     const memfdInodes = new Map<number, MemfdInodeEntry>();
-    for (const m of im.entriesOf<MemfdInodeEntry>('memfd.img')) memfdInodes.set(Number(m.inode_id), m);
+    for (const m of im.imageEntries<MemfdInodeEntry>('memfd.img')) memfdInodes.set(Number(m.inode_id), m);
 
     // SysV shm segments, per IPC namespace (ipcns-shm-<nsid>.img)
     const sysv = new Map<number, Map<number, IpcShmEntry & { extra?: unknown }>>();
@@ -604,7 +604,7 @@ export class CheckpointMemory {
       const m = /\/ipcns-shm-(\d+)\.img$/.exec(p);
       if (!m) continue;
       const byId = new Map<number, IpcShmEntry & { extra?: unknown }>();
-      for (const e of im.entriesOf<IpcShmEntry & { extra?: unknown }>(imageName(p))) byId.set(e.desc.id, e);
+      for (const e of im.imageEntries<IpcShmEntry & { extra?: unknown }>(imageName(p))) byId.set(e.desc.id, e);
       sysv.set(Number(m[1]), byId);
     }
 
@@ -623,16 +623,16 @@ export class CheckpointMemory {
 
     // processes: pstree order; without pstree.img (a streaming pass that has not reached it yet,
     // 'pages-' sorts before 'pstree'), every process with an mm image
-    let pids = im.entriesOf<PstreeEntry>('pstree.img').map((t) => t.pid);
+    let pids = im.imageEntries<PstreeEntry>('pstree.img').map((t) => t.pid);
     if (pids.length === 0) {
       pids = [...paths].map((p) => /\/mm-(\d+)\.img$/.exec(p)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
     }
     for (const pid of pids) {
-      const core = im.entriesOf<CoreEntry>(`core-${pid}.img`)[0];
+      const core = im.imageEntries<CoreEntry>(`core-${pid}.img`)[0];
       if (core?.tc?.comm !== undefined) this.comms.set(pid, core.tc.comm);
-      const mm = im.entriesOf<MmEntry>(`mm-${pid}.img`)[0];
+      const mm = im.imageEntries<MmEntry>(`mm-${pid}.img`)[0];
       const pagemap = pagemapOf(`pagemap-${pid}.img`);
-      const ids = im.entriesOf<TaskKobjIdsEntry>(`ids-${pid}.img`)[0] ?? core?.ids;
+      const ids = im.imageEntries<TaskKobjIdsEntry>(`ids-${pid}.img`)[0] ?? core?.ids;
       const backings: RegionBacking[] = [];
       const vmas = (mm?.vmas ?? []).slice().sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
       for (const v of vmas) backings.push(this.backing(pid, v, mm, pagemap, files, memfdInodes, sysv, ids?.ipc_ns_id, shmemObject, options));

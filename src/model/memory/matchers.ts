@@ -2,7 +2,7 @@
  * Pattern matchers over byte windows. A literal is found with Buffer#indexOf where the runtime
  * has Buffer (Node), with a first-byte scan elsewhere. A regular expression runs over the window
  * as a latin1 string (one char per byte), either in this thread or through a RegexRunner (the CLI
- * runs it in a worker thread with a time limit per window: see regex-worker.ts).
+ * runs it in a worker thread with a time limit per window: see src/node/regex-worker.ts).
  */
 import { CkptError } from '../../errors.js';
 

@@ -12,7 +12,7 @@
  *
  * Regular expressions run over bounded windows (at most `regexWindow` bytes plus the overlap),
  * a match is at most `maxMatchLength` bytes (longer ones are reported truncated); in Node the
- * CLI runs them in a worker thread with a time limit per window (regex-worker.ts,
+ * CLI runs them in a worker thread with a time limit per window (src/node/regex-worker.ts,
  * `regexRunner: workerRegexRunner`), so that a catastrophic pattern stops with an error instead
  * of hanging.
  */
@@ -37,7 +37,7 @@ export interface SearchOptions {
   maxMatchLength?: number;
   /**
    * Regex: how to run it. Default: in this thread, window by window (no time limit: V8 cannot
-   * interrupt a regex). In Node, pass `workerRegexRunner` (regex-worker.ts) to run it in a worker
+   * interrupt a regex). In Node, pass `workerRegexRunner` (src/node/regex-worker.ts) to run it in a worker
    * thread with a time limit per window, as the CLI does.
    */
   regexRunner?: (re: RegExp) => RegexRunner;

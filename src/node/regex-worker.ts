@@ -9,8 +9,8 @@
  * with the regex on this one; the time limit applies to the window the worker is running.
  */
 import { Worker } from 'node:worker_threads';
-import { CkptError } from '../../errors.js';
-import type { RegexRunner, WindowHit } from './matchers.js';
+import { CkptError } from '../errors.js';
+import type { RegexRunner, WindowHit } from '../model/memory/matchers.js';
 
 // The worker's code, kept in sync with matchers.ts (regexScan, hitsFrom); a string so that it runs
 // from dist/ and from the TypeScript sources alike.

@@ -1,0 +1,2 @@
+/** A usage error found after parsing (e.g. an unknown pid): exit 2 with this message. */
+export class UsageError extends Error {}

@@ -1,0 +1,81 @@
+/** An uncompressed tar on disk (Node): indexed once by its headers, entries read at their offsets. */
+import { promises as fsp } from 'node:fs';
+import { CkptError } from '../errors.js';
+import { BaseSource, notFound } from '../source/base.js';
+import { indexTar, type TarEntry } from '../source/tar.js';
+import type { SourceEntry } from '../source/types.js';
+import { CHUNK } from './file-io.js';
+
+/** An uncompressed tar on disk: indexed once by its headers, entries read at their offsets. */
+export class TarFileSource extends BaseSource {
+  readonly randomAccess = true;
+  private readonly byPath = new Map<string, TarEntry>();
+
+  private constructor(
+    readonly label: string,
+    private readonly handle: fsp.FileHandle,
+    private readonly index: TarEntry[],
+  ) {
+    super();
+    for (const e of index) this.byPath.set(e.path, e);
+  }
+
+  static async open(file: string, size: number): Promise<TarFileSource> {
+    const handle = await fsp.open(file, 'r');
+    try {
+      const readAt = async (offset: number, length: number) => {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+      };
+      const index = await indexTar(readAt, size, file);
+      return new TarFileSource(file, handle, index);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  async entries(): Promise<SourceEntry[]> {
+    return this.index.map(({ path: p, size, type }) => ({ path: p, size, type }));
+  }
+
+  private entry(p: string): TarEntry {
+    const e = this.byPath.get(p);
+    if (!e || e.type !== 'file') throw notFound(this.label, p);
+    return e;
+  }
+
+  override async read(p: string): Promise<Uint8Array> {
+    const e = this.entry(p);
+    return this.readRange(p, 0, e.size);
+  }
+
+  override async readRange(p: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    const e = this.entry(p);
+    const len = Math.max(0, Math.min(length, e.size - offset));
+    const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafeSlow(len);
+    if (len === 0) return buf;
+    const { bytesRead } = await this.handle.read(buf, 0, len, e.dataOffset + offset);
+    if (bytesRead < len) throw new CkptError(`archive ends inside "${p}": truncated`, this.label, e.dataOffset + offset + bytesRead);
+    return buf;
+  }
+
+  async *stream(p: string): AsyncIterable<Uint8Array> {
+    const e = this.entry(p);
+    // one buffer, lent until the next chunk is asked for (the CheckpointSource contract)
+    const buf = Buffer.allocUnsafeSlow(Math.min(CHUNK, e.size));
+    for (let off = 0; off < e.size; off += CHUNK) yield await this.readRange(p, off, Math.min(CHUNK, e.size - off), buf);
+  }
+
+  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
+    for (const e of this.index) {
+      const entry: SourceEntry = { path: e.path, size: e.size, type: e.type };
+      if (e.type === 'file' && want(entry)) await visit(entry, this.stream(e.path));
+    }
+  }
+
+  override async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
