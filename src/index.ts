@@ -83,6 +83,17 @@ export {
   type SharedKind,
 } from './model/memory/checkpoint-memory.js';
 export type { MissingReason } from './model/memory/pagemap.js';
+export {
+  memoryMaps,
+  parseProtFilter,
+  parseAddressFilter,
+  parseRegionKinds,
+  REGION_KINDS,
+  type MapsFilter,
+  type MapsEntry,
+  type ProcessMaps,
+  type RegionKind,
+} from './model/memory/maps.js';
 export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
 export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
 
