@@ -67,6 +67,30 @@ export {
   type RootfsOptions,
 } from './model/rootfs.js';
 
+// model: two checkpoints compared
+export {
+  diffCheckpoints,
+  openForDiff,
+  type CheckpointDiff,
+  type DiffInput,
+  type DiffOptions,
+  type OpenForDiffOptions,
+  type DiffSide,
+  type DiffValue,
+  type FieldChange,
+  type ChangeStatus,
+  type EnvironmentChanges,
+  type ProcessChange,
+  type FileChange,
+  type SocketChange,
+  type MountChange,
+  type PageRange,
+  type RegionChange,
+  type MemoryDiff,
+  type RootfsFileChange,
+  type StatisticChange,
+} from './model/diff.js';
+
 // model: process memory and search
 export {
   CheckpointMemory,
@@ -101,4 +125,5 @@ export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/match
 export { inspectTree, renderTree, type TreeNode, type InspectOptions, type InspectInput } from './views/tree.js';
 export { inspectJson, inspectObject } from './views/inspect-json.js';
 export { showTable, listTable, type ShowRow, type ListEntry } from './views/table.js';
+export { diffTree, diffJson, type DiffViewOptions } from './views/diff.js';
 export { safe } from './views/format.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openSource, openForDiff, diffCheckpoints, type CheckpointDiff, type DiffInput } from '../src/node.js';
+import { openSource, openForDiff, diffCheckpoints, type CheckpointDiff, type DiffInput } from '../src/node/index.js';
 import { ckpt, fixture } from './helpers.js';
 
 interface DiffFacts {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { nodeSha256, openSource } from '../../node.js';
+import { nodeSha256, openSource } from '../../node/index.js';
 import { diffCheckpoints, openForDiff, type DiffInput } from '../../model/diff.js';
 import { diffJson, diffTree } from '../../views/index.js';
 import { out, useColour } from '../io.js';
