@@ -12,6 +12,7 @@ export { CkptError, isCkptError } from './errors.js';
 export type { CheckpointSource, SourceEntry } from './source/types.js';
 export { BaseSource } from './source/base.js';
 export { MemorySource, tarBytesSource, imageBytesSource } from './source/memory.js';
+export { openBlobSource, type BlobLike, type BlobSourceOptions } from './source/blob.js';
 export { detectFormat, type ContainerFormat } from './source/compression.js';
 export { portableSha256, sha256Hex, type Sha256, type Sha256Factory } from './source/hash.js';
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { openSource } from '../src/source/node.js';
+import { openSource } from '../src/node/index.js';
 import { zstdDecompressFallback, ZSTD_MAX_WINDOW } from '../src/source/compression.js';
 import { ImageSet } from '../src/model/image-set.js';
 import { CheckpointMemory } from '../src/model/memory/index.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { decodeImage } from '../src/images/index.js';
-import { openSource } from '../src/node.js';
+import { openSource } from '../src/node/index.js';
 import { fixture, procsFacts, ROOT } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
