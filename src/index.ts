@@ -121,10 +121,3 @@ export {
 } from './model/memory/maps.js';
 export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
 export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
-
-// views: model objects -> text (pure)
-export { inspectTree, renderTree, type TreeNode, type InspectOptions, type InspectInput } from './views/tree.js';
-export { inspectJson, inspectObject } from './views/inspect-json.js';
-export { showTable, listTable, type ShowRow, type ListEntry } from './views/table.js';
-export { diffTree, diffJson, type DiffViewOptions } from './views/diff.js';
-export { safe } from './views/format.js';

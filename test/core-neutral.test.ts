@@ -33,6 +33,8 @@ describe('the runtime-neutral core', () => {
     expect(files.length).toBeGreaterThan(5);
     const builtins = [...bare].filter((s) => s.startsWith('node:') || ['fs', 'path', 'zlib', 'os', 'child_process', 'stream'].includes(s));
     expect(builtins).toEqual([]);
+    // a package that needs Node built-ins itself (cli-table3 requires util and os) breaks a browser bundle
+    expect(bare.has('cli-table3')).toBe(false);
     expect(files.filter((f) => f.includes(`${join('dist', 'node')}/`))).toEqual([]);
   });
 

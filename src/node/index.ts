@@ -4,6 +4,15 @@
  * Node's native SHA-256.
  */
 export * from '../index.js';
+
+// views: model objects -> text, as the CLI prints them (not in @ckpt/core/core: the tables use
+// cli-table3, which needs Node's util and os)
+export { inspectTree, renderTree, type TreeNode, type InspectOptions, type InspectInput } from '../views/tree.js';
+export { inspectJson, inspectObject } from '../views/inspect-json.js';
+export { showTable, listTable, type ShowRow, type ListEntry } from '../views/table.js';
+export { diffTree, diffJson, type DiffViewOptions } from '../views/diff.js';
+export { safe } from '../views/format.js';
+
 export { openCheckpointFile, openSource, checkpointFiles } from './open.js';
 export type { OpenSourceOptions, DecompressionMode } from './compressed-tar.js';
 export { canDecompressInWorker, type WorkerRing } from './decompress-worker.js';
