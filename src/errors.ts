@@ -18,7 +18,8 @@ export class CkptError extends Error {
 
   static format(reason: string, file?: string, offset?: number): string {
     const where = file === undefined ? '' : offset === undefined ? `${file}: ` : `${file} at byte ${offset}: `;
-    return `${where}${reason}`.replace(/\s*\n\s*/g, ' ');
+    // one line, and no byte of the input can drive a terminal: names and quoted input are escaped
+    return escapeControl(`${where}${reason}`.replace(/\s*\n\s*/g, ' '));
   }
 
   /** The same error, said of a file inside `outer` (e.g. an archive member inside a tar path). */
@@ -29,4 +30,20 @@ export class CkptError extends Error {
 
 export function isCkptError(e: unknown): e is CkptError {
   return e instanceof CkptError;
+}
+
+/**
+ * Text safe for a terminal: control characters (C0, DEL, C1) and the Unicode line separators as
+ * `\n`, `\t`, `\r`, `\xNN` or `\u{NNNN}`. Used for every text taken from the input (names, paths,
+ * argv, environment, error messages) before it is printed (views re-export it as `safe`).
+ */
+export function escapeControl(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
 }

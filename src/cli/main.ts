@@ -6,7 +6,7 @@
  * byte offset); 2 the command line is wrong; 3 internal error (a bug: please report it).
  */
 import yargs, { type Argv } from 'yargs';
-import { CkptError } from '../errors.js';
+import { CkptError, escapeControl } from '../errors.js';
 import { commands } from './commands/index.js';
 import { StdoutClosed } from './io.js';
 import { UsageError } from './usage-error.js';
@@ -43,11 +43,11 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`ckpt: ${e.message}\n`);
+      process.stderr.write(`ckpt: ${escapeControl(e.message).replace(/\\n/g, '\n')}\n`);
       return EXIT_USAGE;
     }
     const err = e as Error;
-    process.stderr.write(`ckpt: internal error: ${String(err?.message ?? e).split('\n')[0]}\n`);
+    process.stderr.write(`ckpt: internal error: ${escapeControl(String(err?.message ?? e).split('\n')[0]!)}\n`);
     if (process.env.CKPT_DEBUG) process.stderr.write(`${err?.stack}\n`);
     return EXIT_INTERNAL;
   }

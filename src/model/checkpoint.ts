@@ -33,6 +33,7 @@ export class Checkpoint {
   private _memory?: Promise<CheckpointMemory>;
   private _rootfs?: Promise<RootfsChanges>;
   private readonly _problems: CheckpointProblem[] = [];
+  private _byPid?: Map<number, Process>;
 
   private constructor(
     /** The decoded images and metadata files. */
@@ -142,7 +143,12 @@ export class Checkpoint {
 
   /** The process with this pid, or undefined. */
   process(pid: number): Process | undefined {
-    return this.tasks.processes.find((p) => p.pid === pid);
+    if (!this._byPid) {
+      // a map, not a search per call: callers ask for every pid (50,000 in a hostile pstree)
+      this._byPid = new Map();
+      for (const p of this.tasks.processes) if (!this._byPid.has(p.pid)) this._byPid.set(p.pid, p);
+    }
+    return this._byPid.get(pid);
   }
 
   /** Every pid, ascending. */

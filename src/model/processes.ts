@@ -267,11 +267,16 @@ export function buildTasks(images: ImageSet): TaskModel {
     else roots.push(p);
   }
   // malformed images can make a parent cycle (1 → 2 → 1): cut it, so the tree stays a tree
+  // (iteratively: a parent chain may be thousands deep)
   const reached = new Set<Process>();
-  const reach = (p: Process) => {
-    if (reached.has(p)) return;
-    reached.add(p);
-    p.children.forEach(reach);
+  const reach = (top: Process) => {
+    const stack = [top];
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (reached.has(p)) continue;
+      reached.add(p);
+      for (const c of p.children) stack.push(c);
+    }
   };
   roots.forEach(reach);
   for (const p of processes) {
@@ -284,6 +289,27 @@ export function buildTasks(images: ImageSet): TaskModel {
   for (const p of processes) p.children.sort((a, b) => a.pid - b.pid);
   return { processes, roots, sockets };
 }
+
+/**
+ * The processes of the given subtrees, each before its children (pre-order), without recursion:
+ * a parent chain may be thousands of processes deep.
+ */
+export function subtreeProcesses(roots: readonly Process[]): Process[] {
+  const out: Process[] = [];
+  const stack = roots.slice().reverse();
+  const seen = new Set<Process>();
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    out.push(p);
+    for (let i = p.children.length - 1; i >= 0; i--) stack.push(p.children[i]!);
+  }
+  return out;
+}
+
+/** How many levels of a process tree the views show; deeper processes are counted, not drawn. */
+export const MAX_TREE_DEPTH = 100;
 
 function regName(f: FileEntry | undefined): string | undefined {
   return f?.reg?.name;

@@ -2,6 +2,7 @@
  * Text formatting shared by the views: sizes, durations, times, and escaping of strings that come
  * from a checkpoint (which may hold anything, including terminal escape sequences).
  */
+import { escapeControl } from '../errors.js';
 
 /** Bytes as checkpointctl prints them: `512 B`, `16.0 KiB`, `3.8 MiB`. */
 export function byteSize(n: number): string {
@@ -46,16 +47,7 @@ export function rfc822(t: string | undefined): string {
  * C1) become `\n`, `\t`, `\xNN` or `\u{NNNN}` escapes, so that no escape sequence or line break
  * from the checkpoint reaches the terminal.
  */
-export function safe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-  });
-}
+export const safe = escapeControl;
 
 /** `address:port`, with IPv6 addresses in brackets. */
 export function hostPort(a: { address: string; port: number } | undefined): string {

@@ -9,6 +9,7 @@
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
 import { rfc3339 } from './format.js';
+import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from './tree.js';
 
 type J = Record<string, unknown>;
@@ -31,7 +32,8 @@ function countBytes(n: number): string {
   return `${(n / div).toFixed(1)} ${'KMGTPE'[exp]}B`;
 }
 
-function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArguments> | undefined): J {
+function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, depth = 0): J {
+  const cut = depth + 1 >= MAX_TREE_DEPTH && p.children.length > 0;
   const a = args?.get(p.pid);
   let envMap: Record<string, string> | undefined;
   if (o.psTreeEnv && a) {
@@ -64,7 +66,9 @@ function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArgument
     root: p.root,
     argv: o.psTreeCmd && a ? a.argv : undefined,
     environment: o.psTreeEnv && a ? a.environment : undefined,
-    children: p.children.length ? p.children.map((c) => psNode(c, o, args)) : undefined,
+    children: p.children.length && !cut ? p.children.map((c) => psNode(c, o, args, depth + 1)) : undefined,
+    // a chain this deep is hostile or broken input: counted, not nested further
+    children_not_shown: cut ? subtreeProcesses(p.children).length : undefined,
   });
 }
 
@@ -139,13 +143,7 @@ function networks(ifs: NetworkInterface[]): J[] {
 }
 
 function pidsOf(roots: Process[]): Set<number> {
-  const out = new Set<number>();
-  const walk = (p: Process) => {
-    out.add(p.pid);
-    p.children.forEach(walk);
-  };
-  roots.forEach(walk);
-  return out;
+  return new Set(subtreeProcesses(roots).map((p) => p.pid));
 }
 
 /** The JSON object of one checkpoint. */

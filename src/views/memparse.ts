@@ -2,11 +2,11 @@
  * Views of `ckpt memparse`: the per-process memory table, region headers of the dump, and search
  * matches as text lines or JSON values. Pure: model objects in, text or plain JSON values out.
  */
-import Table from 'cli-table3';
 import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMaps, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
 import { renderTree, type TreeNode } from './tree.js';
 import { byteSize, safe, style } from './format.js';
 import { printable, toHex } from './hexdump.js';
+import { table } from './table.js';
 
 export interface MemoryRow {
   pid: number;
@@ -26,10 +26,8 @@ function pages(bytes: number, pageSize: number): string {
 
 /** `ckpt memparse FILE`: PID, process name, private memory, shared memory (pages in the checkpoint). */
 export function memoryTable(label: string, rows: MemoryRow[], pageSize: number, options: { colour?: boolean } = {}): string {
-  const s = style(options.colour);
-  const t = new Table({ head: ['PID', 'PROCESS NAME', 'PRIVATE MEMORY', 'SHARED MEMORY'].map((h) => s.bold(h)), style: { head: [], border: [] } });
-  for (const r of rows) t.push([String(r.pid), safe(r.comm), pages(r.privateBytes, pageSize), pages(r.sharedBytes, pageSize)]);
-  return `\nDisplaying processes memory sizes from ${safe(label)}\n\n${t.toString()}\n`;
+  const rowsText = rows.map((r) => [String(r.pid), safe(r.comm), pages(r.privateBytes, pageSize), pages(r.sharedBytes, pageSize)]);
+  return `\nDisplaying processes memory sizes from ${safe(label)}\n\n${table(['PID', 'PROCESS NAME', 'PRIVATE MEMORY', 'SHARED MEMORY'], rowsText, options.colour)}`;
 }
 
 export function memoryTableJson(rows: MemoryRow[], pageSize: number): unknown {

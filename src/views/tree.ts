@@ -6,6 +6,7 @@
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
 import { byteSize, duration, hostPort, rfc3339, safe, style, type Style } from './format.js';
+import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 
 export interface TreeNode {
   text: string;
@@ -234,7 +235,7 @@ export function selectRoots(ck: Checkpoint, pid: number | undefined): Process[] 
   return p ? [p] : undefined;
 }
 
-function processNode(p: Process, parent: Process | undefined, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, s: Style): TreeNode {
+function processNode(p: Process, parent: Process | undefined, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, s: Style, depth = 0): TreeNode {
   const a = args?.get(p.pid);
   // with --ps-tree-cmd the command line replaces the name, as in checkpointctl; the name is kept
   // in parentheses when argv[0] does not end in it (argv can be rewritten by the process)
@@ -261,7 +262,10 @@ function processNode(p: Process, parent: Process | undefined, o: InspectOptions,
     const sks = p.files.filter((f) => f.socket).map((f) => f.socket!);
     if (sks.length) children.push({ text: 'Open sockets', children: sks.map((sk) => ({ text: `[${socketMeta(sk)}]  ${socketText(sk)}` })) });
   }
-  for (const c of p.children) children.push(processNode(c, p, o, args, s));
+  if (depth + 1 >= MAX_TREE_DEPTH && p.children.length) {
+    // a chain this deep is hostile or broken input: counted, not drawn
+    children.push({ text: `… ${subtreeProcesses(p.children).length} more processes below, deeper than ${MAX_TREE_DEPTH} levels (not shown)` });
+  } else for (const c of p.children) children.push(processNode(c, p, o, args, s, depth + 1));
   return { text: `${s.cyan(`[${p.pid}${tag}]`)}  ${label}`, children };
 }
 

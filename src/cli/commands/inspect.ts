@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { openCheckpointFile } from '../../node/index.js';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { Process } from '../../model/types.js';
+import { subtreeProcesses } from '../../model/processes.js';
 import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
 import { out, useColour } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -22,13 +23,7 @@ interface InspectArgs {
 }
 
 function subtreePids(roots: Process[]): number[] {
-  const out: number[] = [];
-  const walk = (p: Process) => {
-    out.push(p.pid);
-    p.children.forEach(walk);
-  };
-  roots.forEach(walk);
-  return out;
+  return subtreeProcesses(roots).map((p) => p.pid);
 }
 
 export function inspectOptions(args: InspectArgs): InspectOptions {

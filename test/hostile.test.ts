@@ -1,0 +1,116 @@
+/**
+ * Issue 15, "What a fuzz campaign found": hostile inputs made by hand from a real fixture (the
+ * bytes of testdata/podman/procs-none.tar with one member replaced), run through the CLI.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CkptError } from '../src/errors.js';
+import { ckpt, fixture } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ckpt-hostile-'));
+
+function members(tar: Buffer): { name: string; data: Buffer }[] {
+  const out: { name: string; data: Buffer }[] = [];
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    if (h[156] === 0x30 || h[156] === 0) out.push({ name, data: tar.subarray(off + 512, off + 512 + size) });
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+function tar(files: { name: string; data: Buffer }[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    const h = Buffer.alloc(512);
+    h.write(f.name, 0, 'latin1');
+    h.write('0000644\0', 100);
+    h.write('0000000\0', 108);
+    h.write('0000000\0', 116);
+    h.write(f.data.length.toString(8).padStart(11, '0') + '\0', 124);
+    h.write('00000000000\0', 136);
+    h.write('0', 156);
+    h.write('ustar\x0000', 257, 'latin1');
+    h.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    parts.push(h, f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+const varint = (n: number) => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+const entry = (pid: number, ppid: number) => Buffer.from([0x08, ...varint(pid), 0x10, ...varint(ppid), 0x18, ...varint(pid), 0x20, 1]);
+
+/** procs-none.tar with pstree.img replaced by these entries (the real image's magic kept). */
+function withPstree(entries: Buffer[]): string {
+  const m = members(readFileSync(fixture('podman', 'procs-none.tar')));
+  const real = m.find((x) => x.name === 'checkpoint/pstree.img')!;
+  const body = [real.data.subarray(0, 8)];
+  for (const e of entries) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(e.length);
+    body.push(len, e);
+  }
+  const file = join(tmp, `pstree-${entries.length}.tar`);
+  writeFileSync(file, tar(m.map((x) => (x === real ? { ...x, data: Buffer.concat(body) } : x))));
+  return file;
+}
+
+describe('a pstree that is a chain thousands deep', () => {
+  const file = withPstree(Array.from({ length: 5000 }, (_, i) => entry(i + 1, i)));
+  it('inspect --all draws 100 levels and counts the rest; JSON the same; no stack overflow', () => {
+    const t = ckpt(['inspect', file, '--all']);
+    expect(t.stderr).not.toMatch(/internal error|call stack/);
+    expect(t.stdout).toMatch(/… 4900 more processes below, deeper than 100 levels \(not shown\)/);
+    const j = ckpt(['inspect', file, '--ps-tree', '--format', 'json']);
+    expect(j.stderr).not.toMatch(/internal error|call stack/);
+    expect(j.stdout).toMatch(/"children_not_shown": 4900/);
+  });
+  it('the memory table lists every process', () => {
+    const r = ckpt(['memparse', file]);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stdout).toMatch(/│ 5000 +│/);
+  });
+});
+
+describe('a pstree of 50,000 processes', () => {
+  const file = withPstree(Array.from({ length: 50000 }, (_, i) => entry(i + 1, i === 0 ? 0 : 1)));
+  it('inspect --all and the memory table finish', () => {
+    const r = ckpt(['inspect', file, '--all']);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.stdout).toMatch(/\[50000\b/);
+    expect(ckpt(['memparse', file]).stdout).toMatch(/│ 50000 +│/);
+  }, 120_000);
+});
+
+describe('text from the input in error messages', () => {
+  it('CkptError escapes control characters in the file name and the reason', () => {
+    const e = new CkptError('bad byte \x1b[31m here\x07', 'checkpoint/\x1b]0;pwned\x07.img', 3);
+    expect(e.message).toBe('checkpoint/\\x1b]0;pwned\\x07.img at byte 3: bad byte \\x1b[31m here\\x07');
+  });
+  it('a config.dump that quotes terminal escapes in its parse error gives an escaped line', () => {
+    const m = members(readFileSync(fixture('podman', 'procs-none.tar')));
+    const file = join(tmp, 'escape.tar');
+    writeFileSync(file, tar(m.map((x) => (x.name === 'spec.dump' ? { ...x, data: Buffer.from('\x1b[31m not json \x07') } : x))));
+    const r = ckpt(['show', file]);
+    expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(r.stderr).toContain('\\x1b[31m');
+  });
+});
