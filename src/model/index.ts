@@ -24,3 +24,4 @@ export {
 } from './rootfs.js';
 export { diffCheckpoints, openForDiff, matchProcesses, diffRootfs } from './diff.js';
 export type * from './diff.js';
+export * from './coredump/index.js';

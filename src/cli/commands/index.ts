@@ -5,6 +5,7 @@ import { inspectCommand } from './inspect.js';
 import { listCommand } from './list.js';
 import { memparseCommand } from './memparse.js';
 import { diffCommand } from './diff.js';
+import { coredumpCommand } from './coredump.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand];

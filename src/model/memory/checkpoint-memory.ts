@@ -11,6 +11,9 @@ import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { pullFiles, readFiles } from '../../source/memory.js';
 import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type RemapFilePathEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
 import { PageMap, PE_PARENT, type MissingReason, type Piece } from './pagemap.js';
+
+/** A piece of memory whose bytes are in a pages file. */
+export type FilePiece = Extract<Piece, { kind: 'file' }>;
 import { isSharedVma, labelFor, protString, VMA_AREA_MEMFD, VMA_AREA_SYSVIPC, VMA_ANON_SHARED, VMA_FILE_PRIVATE, VMA_FILE_SHARED, type MappingTarget, type RegionLabel } from './regions.js';
 
 /** What the memory model needs of the decoded images (ImageSet provides it). */
@@ -404,7 +407,7 @@ export class CheckpointMemory {
    */
   async readMany(requests: readonly MemoryReadRequest[]): Promise<ReadResult[]> {
     const results: ReadResult[] = [];
-    const jobs: { piece: Extract<Piece, { kind: 'file' }>; dest: Uint8Array; at: number }[] = [];
+    const jobs: { piece: FilePiece; dest: Uint8Array; at: number }[] = [];
     for (const req of requests) {
       if (!Number.isSafeInteger(req.length) || req.length < 0) throw new CkptError(`bad read length ${req.length}`);
       const bytes = new Uint8Array(req.length);
@@ -506,66 +509,13 @@ export class CheckpointMemory {
   }
 
   /** Copies file pieces into their destinations: positioned reads, or one streaming pass. */
-  private async fetch(jobs: { piece: Extract<Piece, { kind: 'file' }>; dest: Uint8Array; at: number }[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const byFile = new Map<string, typeof jobs>();
-    for (const j of jobs) {
-      let l = byFile.get(j.piece.file);
-      if (!l) byFile.set(j.piece.file, (l = []));
-      l.push(j);
-    }
-    for (const l of byFile.values()) l.sort((a, b) => a.piece.offset - b.piece.offset);
-    const src = this.source;
-    if (src.randomAccess) {
-      for (const [file, l] of byFile) {
-        // merge jobs whose file ranges are close, read each merged span once
-        let i = 0;
-        while (i < l.length) {
-          let j = i;
-          let spanEnd = l[i]!.piece.offset + l[i]!.piece.length;
-          while (j + 1 < l.length && l[j + 1]!.piece.offset <= spanEnd + 65536 && l[j + 1]!.piece.offset + l[j + 1]!.piece.length - l[i]!.piece.offset <= 64 << 20) {
-            j++;
-            spanEnd = Math.max(spanEnd, l[j]!.piece.offset + l[j]!.piece.length);
-          }
-          const base = l[i]!.piece.offset;
-          const buf = await src.readRange(file, base, spanEnd - base);
-          if (buf.length < spanEnd - base) throw new CkptError(`pages file is shorter than its pagemap says (${buf.length + base} bytes, needs ${spanEnd})`, file);
-          for (let k = i; k <= j; k++) {
-            const jb = l[k]!;
-            jb.dest.set(buf.subarray(jb.piece.offset - base, jb.piece.offset - base + jb.piece.length), jb.at);
-          }
-          i = j + 1;
-        }
-      }
-      return;
-    }
-    const seen = new Set<string>();
-    await src.walk(
-      (e) => byFile.has(e.path),
-      async (e, body) => {
-        if (seen.has(e.path)) return; // a later duplicate member: the first one wins, as in indexing
-        seen.add(e.path);
-        const l = byFile.get(e.path)!;
-        let pos = 0;
-        let k = 0;
-        for await (const chunk of body) {
-          const cEnd = pos + chunk.length;
-          // jobs overlapping this chunk; jobs are sorted by offset
-          while (k < l.length && l[k]!.piece.offset + l[k]!.piece.length <= pos) k++;
-          for (let m = k; m < l.length && l[m]!.piece.offset < cEnd; m++) {
-            const jb = l[m]!;
-            const a = Math.max(jb.piece.offset, pos);
-            const b = Math.min(jb.piece.offset + jb.piece.length, cEnd);
-            if (b > a) jb.dest.set(chunk.subarray(a - pos, b - pos), jb.at + (a - jb.piece.offset));
-          }
-          pos = cEnd;
-          if (k >= l.length) break;
-        }
-        const last = l[l.length - 1]!;
-        if (pos < last.piece.offset + last.piece.length && k < l.length) throw new CkptError(`pages file is shorter than its pagemap says (${pos} bytes)`, e.path);
-      },
-    );
-    for (const f of byFile.keys()) if (!seen.has(f)) throw new CkptError(`pages file ${imageName(f)} is missing from the checkpoint`, src.label);
+  private async fetch(jobs: { piece: FilePiece; dest: Uint8Array; at: number }[]): Promise<void> {
+    const byPiece = new Map<FilePiece, { dest: Uint8Array; at: number }>();
+    for (const j of jobs) byPiece.set(j.piece, j);
+    await copyFilePieces(this.source, jobs.map((j) => j.piece), (piece, bytes, offset) => {
+      const j = byPiece.get(piece)!;
+      j.dest.set(bytes, j.at + offset);
+    });
   }
 
   private build(options: MemoryOptions, parents: Map<string, PageMap>): void {
@@ -764,4 +714,78 @@ async function loadParents(images: ImageLookup, pageSize: number): Promise<Map<s
     below = level;
   }
   return below;
+}
+
+/**
+ * Reads the bytes of file pieces (pages files of `source`) and hands each to `deliver` with the
+ * offset of the bytes inside the piece; a piece may arrive in several parts. On a random-access
+ * source: positioned reads, close pieces merged up to `maxSpan` bytes per read; otherwise one
+ * streaming pass over the archive (pieces in file order, whatever order they were given in).
+ * `deliver` may be asynchronous (a write): the next read waits for it. A piece longer than
+ * `maxSpan` is read whole: callers that need bounded memory cut their pieces first.
+ */
+export async function copyFilePieces(
+  source: CheckpointSource,
+  pieces: readonly FilePiece[],
+  deliver: (piece: FilePiece, bytes: Uint8Array, offset: number) => void | Promise<void>,
+  maxSpan = 64 << 20,
+): Promise<void> {
+  if (pieces.length === 0) return;
+  const byFile = new Map<string, FilePiece[]>();
+  for (const p of pieces) {
+    let l = byFile.get(p.file);
+    if (!l) byFile.set(p.file, (l = []));
+    l.push(p);
+  }
+  for (const l of byFile.values()) l.sort((a, b) => a.offset - b.offset);
+  if (source.randomAccess) {
+    for (const [file, l] of byFile) {
+      // merge pieces whose file ranges are close, read each merged span once
+      let i = 0;
+      while (i < l.length) {
+        let j = i;
+        let spanEnd = l[i]!.offset + l[i]!.length;
+        while (j + 1 < l.length && l[j + 1]!.offset <= spanEnd + 65536 && l[j + 1]!.offset + l[j + 1]!.length - l[i]!.offset <= maxSpan) {
+          j++;
+          spanEnd = Math.max(spanEnd, l[j]!.offset + l[j]!.length);
+        }
+        const base = l[i]!.offset;
+        const buf = await source.readRange(file, base, spanEnd - base);
+        if (buf.length < spanEnd - base) throw new CkptError(`pages file is shorter than its pagemap says (${buf.length + base} bytes, needs ${spanEnd})`, file);
+        for (let k = i; k <= j; k++) {
+          const p = l[k]!;
+          await deliver(p, buf.subarray(p.offset - base, p.offset - base + p.length), 0);
+        }
+        i = j + 1;
+      }
+    }
+    return;
+  }
+  const seen = new Set<string>();
+  await source.walk(
+    (e) => byFile.has(e.path),
+    async (e, body) => {
+      if (seen.has(e.path)) return; // a later duplicate member: the first one wins, as in indexing
+      seen.add(e.path);
+      const l = byFile.get(e.path)!;
+      let pos = 0;
+      let k = 0;
+      for await (const chunk of body) {
+        const cEnd = pos + chunk.length;
+        // pieces overlapping this chunk; pieces are sorted by offset
+        while (k < l.length && l[k]!.offset + l[k]!.length <= pos) k++;
+        for (let m = k; m < l.length && l[m]!.offset < cEnd; m++) {
+          const p = l[m]!;
+          const a = Math.max(p.offset, pos);
+          const b = Math.min(p.offset + p.length, cEnd);
+          if (b > a) await deliver(p, chunk.subarray(a - pos, b - pos), a - p.offset);
+        }
+        pos = cEnd;
+        if (k >= l.length) break;
+      }
+      const last = l[l.length - 1]!;
+      if (pos < last.offset + last.length && k < l.length) throw new CkptError(`pages file is shorter than its pagemap says (${pos} bytes)`, e.path);
+    },
+  );
+  for (const f of byFile.keys()) if (!seen.has(f)) throw new CkptError(`pages file ${imageName(f)} is missing from the checkpoint`, source.label);
 }

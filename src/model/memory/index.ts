@@ -3,7 +3,7 @@
  * SysV shm), reads by address, and streaming search. Runtime-neutral: bytes come from the
  * CheckpointSource; nothing here touches fs.
  */
-export { CheckpointMemory } from './checkpoint-memory.js';
+export { CheckpointMemory, copyFilePieces, type FilePiece } from './checkpoint-memory.js';
 export type {
   ImageLookup,
   MemoryOptions,
