@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { openCheckpoint, openSource } from '../../node.js';
 import { ImageSet } from '../../model/image-set.js';
@@ -63,7 +64,7 @@ export const coredumpCommand: CommandModule<object, CoredumpArgs> = {
           },
         };
       }
-      let targets: { process: Process; path: string }[];
+      let targets: { process: Process; path: string; shown: string }[];
       if (args.all) {
         const dir = await prepareOutputDir(args.output, { force: args.force, inputs });
         targets = [];
@@ -75,18 +76,18 @@ export const coredumpCommand: CommandModule<object, CoredumpArgs> = {
             process.stderr.write(`ckpt: note: pid ${p.pid} (${safe(p.comm)}) skipped: ${e.reason}\n`);
             continue;
           }
-          targets.push({ process: p, path: await outputPathInside(dir, `core.${p.pid}`) });
+          targets.push({ process: p, path: await outputPathInside(dir, `core.${p.pid}`), shown: join(args.output, `core.${p.pid}`) });
         }
       } else {
         const p = cp.process(args.pid!);
         if (!p) throw new UsageError(`--pid ${args.pid}: no such process in ${args.checkpoint} (pids: ${cp.pids.join(', ')})`);
-        targets = [{ process: p, path: args.output }];
+        targets = [{ process: p, path: args.output, shown: args.output }];
       }
       let partial = false;
       for (const t of targets) {
         const report = await writeAtomically(t.path, { force: args.force, inputs }, (file) => writeCore(t.process, file, { checkpoint: cp, files, parent }));
-        await out(summary(t.path, report));
-        for (const line of gapLines(t.path, report, args.rootfs !== undefined)) {
+        await out(summary(t.shown, report));
+        for (const line of gapLines(t.shown, report, args.rootfs !== undefined)) {
           if (line.partial) partial = true;
           process.stderr.write(`${line.text}\n`);
         }

@@ -19,6 +19,7 @@ import type { Checkpoint } from '../checkpoint.js';
 import type { Process } from '../types.js';
 import { CheckpointMemory, copyFilePieces, type FilePiece } from '../memory/checkpoint-memory.js';
 import { PageMap, type MissingReason, type Piece } from '../memory/pagemap.js';
+import { rootfsDiffFiles } from './rootfs-diff-files.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../memory/regions.js';
 import type { MemoryRegion } from '../memory/checkpoint-memory.js';
 import {
@@ -91,8 +92,13 @@ export interface ParentImages {
 export interface WriteCoreOptions {
   /** The checkpoint the process is in. */
   checkpoint: Checkpoint;
-  /** Sources of file-backed pages CRIU did not dump, tried in order. */
+  /**
+   * Sources of file-backed pages CRIU did not dump (e.g. the container image's root), tried in
+   * order after the checkpoint's own rootfs-diff.tar.
+   */
   files?: readonly MappedFileSource[];
+  /** Take file pages from the checkpoint's rootfs-diff.tar (default true). */
+  rootfsDiff?: boolean;
   /** The parent images, for PE_PARENT pages. */
   parent?: ParentImages;
   /** Largest read of the pages files (default 4 MiB): bounds the memory a core takes to write. */
@@ -230,7 +236,8 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
   // 2. which files the mapped-file sources have (the first source having a file serves it)
   const fileSourceOf = new Map<string, MappedFileSource>();
   let wanted = [...fileWants.keys()];
-  for (const src of options.files ?? []) {
+  const fileSources = [...(options.rootfsDiff === false ? [] : [rootfsDiffFiles(cp)]), ...(options.files ?? [])];
+  for (const src of fileSources) {
     if (wanted.length === 0) break;
     const has = await src.has(wanted);
     for (const p of has) fileSourceOf.set(p, src);
@@ -331,13 +338,15 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
       }
     }
   }
+  // small chunks (a decompressor's) are gathered into large writes
+  const out = new CoalescingWriter(sink, Math.min(blockSize, 4 << 20));
   const pieceAt = new Map<FilePiece, number>();
   for (const p of pieces) pieceAt.set(p, coreOffset(p.at));
   await copyFilePieces(
     memory.source,
     pieces,
     async (p, bytes, off) => {
-      await sink.writeAt(bytes, pieceAt.get(p)! + off);
+      await out.write(bytes, pieceAt.get(p)! + off);
       pageBytes += bytes.length;
     },
     blockSize,
@@ -358,7 +367,7 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
       options.parent.source,
       fromParent,
       async (p, bytes, off) => {
-        await sink.writeAt(bytes, at.get(p)! + off);
+        await out.write(bytes, at.get(p)! + off);
         pageBytes += bytes.length;
       },
       blockSize,
@@ -374,12 +383,13 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
     await src.read(
       list.map((x) => x.range),
       async (range, bytes, off) => {
-        await sink.writeAt(bytes, coreOffset(at.get(range)!) + off);
+        await out.write(bytes, coreOffset(at.get(range)!) + off);
         fileBytes[src.label]! += bytes.length;
       },
     );
   }
 
+  await out.flush();
   await sink.truncate(size);
   return {
     pid,
@@ -393,6 +403,40 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
     gaps,
     notes: notes.counts,
   };
+}
+
+/** Positioned writes gathered: bytes that continue the previous write are buffered, up to `capacity`. */
+class CoalescingWriter {
+  private readonly buf: Uint8Array;
+  private start = 0;
+  private length = 0;
+  constructor(
+    private readonly sink: CoreSink,
+    capacity: number,
+  ) {
+    this.buf = new Uint8Array(capacity);
+  }
+  async write(bytes: Uint8Array, position: number): Promise<void> {
+    if (this.length > 0 && position === this.start + this.length && this.length + bytes.length <= this.buf.length) {
+      this.buf.set(bytes, this.length);
+      this.length += bytes.length;
+      return;
+    }
+    await this.flush();
+    if (bytes.length >= this.buf.length) {
+      await this.sink.writeAt(bytes, position);
+      return;
+    }
+    this.buf.set(bytes, 0);
+    this.start = position;
+    this.length = bytes.length;
+  }
+  async flush(): Promise<void> {
+    if (this.length === 0) return;
+    const n = this.length;
+    this.length = 0;
+    await this.sink.writeAt(this.buf.subarray(0, n), this.start);
+  }
 }
 
 function reasonOf(r: MissingReason): CoreGapReason {
