@@ -165,6 +165,11 @@ function isRealFile(r: MemoryRegion): boolean {
   return r.label === 'file' && r.path !== undefined && !r.path.startsWith('memfd:');
 }
 
+/** The path NT_FILE names: as the kernel writes it, with ` (deleted)` for a file deleted while mapped. */
+function mappedPath(r: MemoryRegion): string {
+  return r.deleted ? `${r.path!} (deleted)` : r.path!;
+}
+
 /** Signal mask bits (bit n-1 for signal n) of queued siginfos. */
 function pendingMask(signals: { siginfo: Uint8Array }[] | undefined): bigint {
   let m = 0n;
@@ -219,11 +224,14 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
       if (p.kind === 'file') sources.push({ kind: 'pages', piece: p });
       else if (p.kind === 'bytes') sources.push({ kind: 'bytes', piece: p });
       else if (p.reason === 'not-dumped' && isRealFile(r)) {
-        const range: FileRange = { path: r.path!, offset: Number((r.offset ?? 0n) + (p.at - r.start)), length: p.length };
+        // a file deleted while mapped: the file now at that path is another one, never read
+        const range: FileRange = { path: mappedPath(r), offset: Number((r.offset ?? 0n) + (p.at - r.start)), length: p.length };
         sources.push({ kind: 'file', range, at: p.at });
-        let l = fileWants.get(range.path);
-        if (!l) fileWants.set(range.path, (l = []));
-        l.push(range);
+        if (!r.deleted) {
+          let l = fileWants.get(range.path);
+          if (!l) fileWants.set(range.path, (l = []));
+          l.push(range);
+        }
       } else if (p.reason === 'in-parent' && parentPagemap) {
         sources.push({ kind: 'parent', at: p.at, length: p.length });
       } else if (p.reason === 'in-parent' || p.reason === 'lazy') {
@@ -504,7 +512,7 @@ async function buildNotes(
     psargs = bytes.subarray(0, n);
   }
 
-  const fileMappings: FileMapping[] = regions.filter(isRealFile).map((r) => ({ start: r.start, end: r.end, offset: r.offset ?? 0n, path: r.path! }));
+  const fileMappings: FileMapping[] = regions.filter(isRealFile).map((r) => ({ start: r.start, end: r.end, offset: r.offset ?? 0n, path: mappedPath(r) }));
   const shared = tc?.signals_s?.signals ?? [];
   const threads: number[] = [];
   for (const tid of tids) {
