@@ -121,3 +121,18 @@ export {
 } from './model/memory/maps.js';
 export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
 export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
+
+// model: ELF core files of checkpointed processes
+export {
+  writeCore,
+  checkCoreable,
+  rootfsDiffFiles,
+  type CoreSink,
+  type CoreReport,
+  type CoreGap,
+  type CoreGapReason,
+  type FileRange,
+  type MappedFileSource,
+  type ParentImages,
+  type WriteCoreOptions,
+} from './model/coredump/index.js';

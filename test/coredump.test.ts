@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ckpt, fixture, procsFacts } from './helpers';
-import { openCheckpoint } from '../src/node';
+import { openCheckpointFile } from '../src/node/index';
 import { writeCore, type CoreSink } from '../src/model/coredump/index';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -168,9 +168,9 @@ describe('coredump of the static procs fixture', () => {
     expect(r.stderr).toMatch(/is a zombie/);
     expect(existsSync(join(tmp, 'zombie.core'))).toBe(false);
     // an aarch64 image: the decoded core entry's architecture changed in memory
-    const cp = await openCheckpoint(PROCS);
+    const cp = await openCheckpointFile(PROCS);
     try {
-      const core = cp.images.entriesOf<{ mtype: number }>('core-1.img')[0]!;
+      const core = cp.images.imageEntries<{ mtype: number }>('core-1.img')[0]!;
       core.mtype = 3;
       const sink: CoreSink = { writeAt: async () => undefined, truncate: async () => undefined };
       await expect(writeCore(cp.process(1)!, sink, { checkpoint: cp })).rejects.toThrow(/core-1\.img: architecture aarch64 is not supported/);

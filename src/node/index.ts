@@ -18,3 +18,4 @@ export type { OpenSourceOptions, DecompressionMode } from './compressed-tar.js';
 export { canDecompressInWorker, type WorkerRing } from './decompress-worker.js';
 export { workerRegexRunner, type WorkerRunnerOptions } from './regex-worker.js';
 export { nodeSha256 } from './hash.js';
+export { rootfsDirectory, resolveInRoot } from './mapped-files.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { openCheckpoint, openSource } from '../../node.js';
+import { openCheckpointFile, openSource } from '../../node/index.js';
 import { ImageSet } from '../../model/image-set.js';
 import { writeCore, checkCoreable, type CoreReport, type MappedFileSource, type ParentImages } from '../../model/coredump/index.js';
 import type { Process } from '../../model/types.js';
@@ -9,7 +9,7 @@ import { outputPathInside, prepareOutputDir, writeAtomically } from '../../node/
 import { byteSize, safe } from '../../views/format.js';
 import { CkptError } from '../../errors.js';
 import { out } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface CoredumpArgs {
   checkpoint: string;
@@ -49,7 +49,7 @@ export const coredumpCommand: CommandModule<object, CoredumpArgs> = {
     const inputs = [args.checkpoint, ...(args.rootfs ? [args.rootfs] : []), ...(args.parent ? [args.parent] : [])];
     const files: MappedFileSource[] = [];
     if (args.rootfs !== undefined) files.push(await rootfsDirectory(args.rootfs));
-    const cp = await openCheckpoint(args.checkpoint);
+    const cp = await openCheckpointFile(args.checkpoint);
     let parentSource: Awaited<ReturnType<typeof openSource>> | undefined;
     try {
       let parent: ParentImages | undefined;

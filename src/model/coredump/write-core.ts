@@ -186,13 +186,13 @@ function pendingMask(signals: { siginfo: Uint8Array }[] | undefined): bigint {
  */
 export function checkCoreable(checkpoint: Checkpoint, process: Process): CoreEntry {
   const name = `checkpoint/core-${process.pid}.img`;
-  const core = checkpoint.images.entriesOf<CoreEntry>(`core-${process.pid}.img`)[0];
+  const core = checkpoint.images.imageEntries<CoreEntry>(`core-${process.pid}.img`)[0];
   if (!core) throw new CkptError(`no core image for pid ${process.pid}: no registers to write a core from`, `${checkpoint.label}:${name}`);
   if (core.mtype !== 1) throw new CkptError(`architecture ${MARCH[core.mtype] ?? `#${core.mtype}`} is not supported: ckpt coredump writes x86_64 cores only`, `${checkpoint.label}:${name}`);
   if (process.state === 'zombie') throw new CkptError(`pid ${process.pid} is a zombie: it has no memory or registers to dump`, `${checkpoint.label}:${name}`);
   if (!core.thread_info) throw new CkptError(`pid ${process.pid} has no x86 thread state`, `${checkpoint.label}:${name}`);
   if (core.thread_info.gpregs.mode === REGS_COMPAT) throw new CkptError(`pid ${process.pid} is a 32-bit (ia32 compat) task: not supported, ckpt coredump writes x86_64 cores only`, `${checkpoint.label}:${name}`);
-  if (!checkpoint.images.entriesOf<MmEntry>(`mm-${process.pid}.img`)[0]) throw new CkptError(`no memory image for pid ${process.pid}`, `${checkpoint.label}:checkpoint/mm-${process.pid}.img`);
+  if (!checkpoint.images.imageEntries<MmEntry>(`mm-${process.pid}.img`)[0]) throw new CkptError(`no memory image for pid ${process.pid}`, `${checkpoint.label}:checkpoint/mm-${process.pid}.img`);
   return core;
 }
 
@@ -201,7 +201,7 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
   const cp = options.checkpoint;
   const pid = process.pid;
   const mainCore = checkCoreable(cp, process);
-  const mm = cp.images.entriesOf<MmEntry>(`mm-${pid}.img`)[0]!;
+  const mm = cp.images.imageEntries<MmEntry>(`mm-${pid}.img`)[0]!;
   const blockSize = options.blockSize ?? 4 << 20;
 
   // page size from the images: AT_PAGESZ of the saved auxiliary vector
@@ -496,7 +496,7 @@ async function buildNotes(
     parts.push(bytes);
     counts[name] = (counts[name] ?? 0) + 1;
   };
-  const pstree = cp.images.entriesOf<PstreeEntry>('pstree.img').find((e) => e.pid === pid);
+  const pstree = cp.images.imageEntries<PstreeEntry>('pstree.img').find((e) => e.pid === pid);
   const tids = process.threads.map((t) => t.tid);
   if (!tids.includes(pid)) tids.unshift(pid);
   const tc = mainCore.tc;
@@ -516,7 +516,7 @@ async function buildNotes(
   const shared = tc?.signals_s?.signals ?? [];
   const threads: number[] = [];
   for (const tid of tids) {
-    const core = tid === pid ? mainCore : cp.images.entriesOf<CoreEntry>(`core-${tid}.img`)[0];
+    const core = tid === pid ? mainCore : cp.images.imageEntries<CoreEntry>(`core-${tid}.img`)[0];
     if (!core?.thread_info) {
       if (tid === pid) throw new CkptError(`no registers for pid ${pid}`, `${cp.label}:checkpoint/core-${tid}.img`);
       cp.noteProblem({ kind: 'missing', file: `checkpoint/core-${tid}.img`, offset: null, message: `thread ${tid} of pid ${pid} has no core image: left out of the core` });
