@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: seconds and peak RSS of `ckpt memparse` on a checkpoint holding >= 1 GiB of
+// `npm run bench`: seconds and peak RSS of `ckpt memparse` (and `ckpt coredump`) on a checkpoint holding >= 1 GiB of
 // memory, in none, gzip and zstd, next to the same search done by tar | grep (through gzip -dc
 // and zstd -dc for the compressed archives). A benchmark, not a test: it prints a Markdown table
 // for docs/performance.md.
@@ -126,6 +126,10 @@ for (const f of FORMATS) {
     rows.push({ f, size, what: 'ckpt memparse (table)', node: n.name, r: table });
     rows.push({ f, size, what: `ckpt memparse --search (${count(lit)} matches)`, node: n.name, r: lit });
     rows.push({ f, size, what: `ckpt memparse --search-regex (${count(re)} matches)`, node: n.name, r: re });
+    // a core file of every process (sparse, written in one pass; the output is replaced each run)
+    const cores = process.env.CKPT_BENCH_CORES ?? '/tmp/ckpt-bench-cores';
+    const core = bench(n.bin, [CLI, 'coredump', a, '--all', '-o', cores, '--force']);
+    rows.push({ f, size, what: 'ckpt coredump --all', node: n.name, r: core });
     if (f === 'none') {
       // ckpt diff of the archive against a byte-identical copy of it (a second file, so that both
       // are really read; the bench archive itself stays read-only); target: <= 2x one search
