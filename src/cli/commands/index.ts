@@ -6,6 +6,7 @@ import { listCommand } from './list.js';
 import { memparseCommand } from './memparse.js';
 import { diffCommand } from './diff.js';
 import { coredumpCommand } from './coredump.js';
+import { buildCommand } from './build.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand];
