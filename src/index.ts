@@ -92,6 +92,19 @@ export {
   type StatisticChange,
 } from './model/diff.js';
 
+// model: a checkpoint as an OCI checkpoint image (ckpt build)
+export {
+  checkpointImageFacts,
+  checkpointAnnotations,
+  checkpointImageDocuments,
+  layerMembers,
+  layerSize,
+  layerChunks,
+  type CheckpointImageFacts,
+  type CheckpointImageOptions,
+  type OciBlob,
+} from './model/oci-image.js';
+
 // model: process memory and search
 export {
   CheckpointMemory,

@@ -63,7 +63,7 @@ const GOARCH: Record<number, string> = {
 export function checkpointImageFacts(ck: Checkpoint): CheckpointImageFacts {
   const c = ck.container;
   const pid = ck.root?.pid;
-  const core = pid !== undefined ? ck.images.entriesOf<{ mtype?: number }>(`core-${pid}.img`)[0] : undefined;
+  const core = pid !== undefined ? ck.images.imageEntries<{ mtype?: number }>(`core-${pid}.img`)[0] : undefined;
   return {
     name: c.name ?? null,
     rawImageName: c.image.requested ?? c.image.name ?? null,

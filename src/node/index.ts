@@ -19,3 +19,4 @@ export { canDecompressInWorker, type WorkerRing } from './decompress-worker.js';
 export { workerRegexRunner, type WorkerRunnerOptions } from './regex-worker.js';
 export { nodeSha256 } from './hash.js';
 export { rootfsDirectory, resolveInRoot } from './mapped-files.js';
+export { writeOciArchive, writeOciLayout, type BuildImageOptions, type BuiltImage } from './oci-write.js';

@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile } from '../../node/index.js';
 import { writeOciArchive, writeOciLayout } from '../../node/oci-write.js';
 import { out } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface BuildArgs {
   checkpoint: string;
@@ -30,7 +30,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const name = args['image-name'];
     if (!args.output === !args['oci-layout']) throw new UsageError('give exactly one of -o/--output FILE and --oci-layout DIR');
     if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(name) || name.length > 255) throw new UsageError(`--image-name: not an image name: ${JSON.stringify(name)}`);
-    const ck = await openCheckpoint(args.checkpoint);
+    const ck = await openCheckpointFile(args.checkpoint);
     try {
       const o = { force: args.force, inputs: [args.checkpoint] };
       const built = args.output ? await writeOciArchive(args.output, ck.source, ck, name, o) : await writeOciLayout(args['oci-layout']!, ck.source, ck, name, o);
