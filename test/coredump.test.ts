@@ -264,3 +264,33 @@ describe('coredump of the dynamically linked fixture, with the image root', () =
     expect(r.stdout).toMatch(/start_thread/);
   });
 });
+
+describe('--rootfs resolves paths inside the image root', () => {
+  it('follows absolute and relative symbolic links and .. without leaving the root', async () => {
+    const { resolveInRoot, rootfsDirectory } = await import('../src/node/index');
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const root = join(tmp, 'links-root');
+    mkdirSync(join(root, 'lib/x86_64-linux-gnu'), { recursive: true });
+    mkdirSync(join(root, 'lib64'), { recursive: true });
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'lib/x86_64-linux-gnu/libz.so.1'), 'inside');
+    writeFileSync(join(root, 'etc/passwd'), 'root-of-image');
+    symlinkSync('/lib/x86_64-linux-gnu/libz.so.1', join(root, 'lib64/abs'));
+    symlinkSync('../lib/x86_64-linux-gnu/libz.so.1', join(root, 'lib64/rel'));
+    symlinkSync('/etc/passwd', join(root, 'lib64/host-passwd'));
+    symlinkSync('../../../../../../etc/passwd', join(root, 'lib64/climb'));
+    expect(await resolveInRoot(root, '/lib64/abs')).toBe(join(root, 'lib/x86_64-linux-gnu/libz.so.1'));
+    expect(await resolveInRoot(root, '/lib64/rel')).toBe(join(root, 'lib/x86_64-linux-gnu/libz.so.1'));
+    // links that name the host's /etc/passwd land on the image's own
+    expect(await resolveInRoot(root, '/lib64/host-passwd')).toBe(join(root, 'etc/passwd'));
+    expect(await resolveInRoot(root, '/lib64/climb')).toBe(join(root, 'etc/passwd'));
+    expect(await resolveInRoot(root, '/../../etc/passwd')).toBe(join(root, 'etc/passwd'));
+    expect(await resolveInRoot(root, '/no/such/file')).toBeUndefined();
+    const src = await rootfsDirectory(root);
+    expect([...(await src.has(['/lib64/abs', '/lib64', '/missing']))]).toEqual(['/lib64/abs']);
+    const got: string[] = [];
+    await src.read([{ path: '/lib64/climb', offset: 5, length: 100 }], async (_r, bytes, off) => void got.push(`${off}:${Buffer.from(bytes).toString()}`));
+    expect(got).toEqual(['0:of-image']);
+    await expect(rootfsDirectory(join(root, 'etc/passwd'))).rejects.toThrow(/not a directory/);
+  });
+});
