@@ -2,6 +2,8 @@
 import { promises as fsp } from 'node:fs';
 import { CkptError } from '../errors.js';
 import { ioError } from '../node/file-io.js';
+import type { CheckpointProblem } from '../model/types.js';
+import { safe } from '../views/format.js';
 
 let stdoutClosed = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -34,10 +36,10 @@ export class StdoutClosed extends Error {
 }
 
 /**
- * Writes to stdout, waiting when the pipe is full. When the reader went away (`| head`) it throws
+ * Writes text or bytes to stdout, waiting when the pipe is full. When the reader went away (`| head`) it throws
  * StdoutClosed, so that the work stops at once; main() ends the command quietly.
  */
-export async function out(text: string): Promise<void> {
+export async function out(text: string | Uint8Array): Promise<void> {
   if (stdoutClosed) throw new StdoutClosed();
   if (process.stdout.write(text)) return;
   try {
@@ -93,4 +95,19 @@ export async function fileWriter(file: string): Promise<{ write(text: string): P
 /** Colour is used only on a terminal, and never when NO_COLOR is set. */
 export function useColour(): boolean {
   return Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}
+
+/** Exit code of a partial result: something was shown, but parts of the input are missing or damaged. */
+export const EXIT_PARTIAL = 4;
+
+/**
+ * One warning line on stderr per missing or damaged part (`ckpt: warning: <member>[ at byte N]:
+ * <what>`), and the run ends with the partial-result code.
+ */
+export function warnProblems(problems: readonly CheckpointProblem[]): void {
+  for (const p of problems) {
+    const where = `${p.file}${p.offset !== null ? ` at byte ${p.offset}` : ''}`;
+    process.stderr.write(`ckpt: warning: ${safe(where)}: ${safe(p.message)}\n`);
+  }
+  if (problems.length) process.exitCode = EXIT_PARTIAL;
 }

@@ -196,6 +196,11 @@ async function* membersOf(
   }
 }
 
+/** The paths of deleted.files as deletions. */
+export function deletedFilesList(deletedFiles: readonly string[]): RootfsDeletion[] {
+  return deletedFiles.map((p) => ({ path: p.startsWith('/') ? p : `/${p}`, how: 'deleted-files', member: DELETED_FILES_MEMBER, offset: null }));
+}
+
 /**
  * Every change to the root file system in one pass over the diff: entries with content hashes,
  * and deletions from `deletedFiles` (the parsed deleted.files) and whiteouts.
@@ -209,7 +214,7 @@ export async function listRootfsChanges(
   // `into` receives the changes as they are read: what was read before an error is kept there
   const out: RootfsChanges = options.into ?? { member: null, compression: null, entries: [], deleted: [] };
   out.member = has ? ROOTFS_DIFF_MEMBER : null;
-  out.deleted.push(...deletedFiles.map((p): RootfsDeletion => ({ path: p.startsWith('/') ? p : `/${p}`, how: 'deleted-files', member: DELETED_FILES_MEMBER, offset: null })));
+  out.deleted.push(...deletedFilesList(deletedFiles));
   if (!has) return out;
   const label = `${source.label}:${ROOTFS_DIFF_MEMBER}`;
   for await (const m of membersOf(source.stream(ROOTFS_DIFF_MEMBER), label, options.sha256 ?? portableSha256, (f) => (out.compression = f))) {
@@ -263,4 +268,34 @@ export function fileModeText(type: RootfsEntryType, mode: number): string {
     rwx((mode >> 3) & 7, (mode & 0o2000) !== 0, 's', 'S') +
     rwx(mode & 7, (mode & 0o1000) !== 0, 't', 'T')
   );
+}
+
+/** Why an entry of the diff is not extracted, or null when it may be written (see `extractionRefusal`). */
+export type ExtractionRefusal = { reason: string; hostile: boolean } | null;
+
+function unsafeName(name: string): string | null {
+  if (name.includes('\0')) return 'a NUL byte in the name';
+  if (name.startsWith('/')) return 'an absolute path';
+  if (name.replace(/\\/g, '/').split('/').includes('..')) return 'a ".." path that leaves the directory';
+  return null;
+}
+
+/**
+ * The extraction rules for one entry of the diff, as data (the writer is Node's
+ * `extractRootfs`): absolute names, `..` components and NUL bytes are refused as hostile; a hard
+ * link must name a file inside the diff the same way; device nodes, FIFOs and unknown types are
+ * never created. Symbolic links may be written (as links: never followed), setuid and setgid bits
+ * are dropped by the writer.
+ */
+export function extractionRefusal(entry: RootfsEntry): ExtractionRefusal {
+  const bad = unsafeName(entry.name);
+  if (bad) return { reason: `${bad}: not extracted`, hostile: true };
+  if (entry.type === 'hardlink') {
+    const t = unsafeName(entry.linkTarget ?? '');
+    if (t) return { reason: `a hard link to ${t}: not extracted`, hostile: true };
+  }
+  if (entry.type === 'char-device' || entry.type === 'block-device') return { reason: `a ${entry.type.replace('-', ' ')} (${entry.device?.major ?? 0}:${entry.device?.minor ?? 0}): not created`, hostile: false };
+  if (entry.type === 'fifo') return { reason: 'a FIFO: not created', hostile: false };
+  if (entry.type === 'other') return { reason: 'an entry of unknown type: not created', hostile: false };
+  return null;
 }

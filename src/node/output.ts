@@ -18,6 +18,8 @@ export interface OutputOptions {
   force?: boolean;
   /** Paths the run reads (checkpoint archives, directories, images): never written over. */
   inputs?: readonly string[];
+  /** Permission bits of a created file (default 0o644); setuid and setgid are always dropped. */
+  mode?: number;
 }
 
 function code(e: unknown): string {
@@ -150,6 +152,7 @@ export async function createAtomicFile(target: string, options: OutputOptions = 
       done = true;
       try {
         await flush();
+        if (options.mode !== undefined) await handle.chmod(options.mode & 0o1777);
         await handle.sync();
         await handle.close();
       } catch (e) {
@@ -245,4 +248,75 @@ export async function outputPathInside(root: string, relative: string): Promise<
     });
   }
   return path.join(dir, parts[parts.length - 1]!);
+}
+
+function randomTmp(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.ckpt-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Puts a link made at a temporary name into place: rename with `force`, else link() (fails when the name exists). */
+async function placeLink(tmp: string, target: string, force: boolean | undefined): Promise<void> {
+  try {
+    const existing = await fsp.lstat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new CkptError('is a directory', target);
+    if (existing && !force) throw new CkptError('already exists (use --force to replace it)', target);
+    await fsp.rename(tmp, target);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    if (e instanceof CkptError) throw e;
+    throw new CkptError(`cannot put the output in place (${code(e)})`, target);
+  }
+}
+
+/**
+ * Creates a symbolic link `relative` (inside the output directory `root`) pointing at `linkTarget`,
+ * which is stored as given and never followed or resolved. An existing name needs `force`.
+ */
+export async function symlinkInside(root: string, relative: string, linkTarget: string, options: OutputOptions = {}): Promise<string> {
+  const target = await outputPathInside(root, relative);
+  assertNotInput(target, options.inputs);
+  const tmp = randomTmp(target);
+  try {
+    await fsp.symlink(linkTarget, tmp);
+  } catch (e) {
+    throw new CkptError(`cannot create the symbolic link (${code(e)})`, target);
+  }
+  await placeLink(tmp, target, options.force);
+  return target;
+}
+
+/**
+ * Creates a hard link `relative` to the regular file `existingRelative`, both inside the output
+ * directory `root` (the existing one must be a regular file, not a link, not a directory).
+ */
+export async function hardlinkInside(root: string, relative: string, existingRelative: string, options: OutputOptions = {}): Promise<string> {
+  const existing = await outputPathInside(root, existingRelative);
+  const s = await fsp.lstat(existing).catch(() => undefined);
+  if (!s?.isFile()) throw new CkptError('a hard link whose target is not a regular file written before it', relative);
+  const target = await outputPathInside(root, relative);
+  assertNotInput(target, options.inputs);
+  const tmp = randomTmp(target);
+  try {
+    await fsp.link(existing, tmp);
+  } catch (e) {
+    throw new CkptError(`cannot create the hard link (${code(e)})`, target);
+  }
+  await placeLink(tmp, target, options.force);
+  return target;
+}
+
+/**
+ * Creates the directory `relative` inside the output directory `root` (parents too); an existing
+ * directory is kept, anything else in its place (a file, a symbolic link) is refused.
+ */
+export async function directoryInside(root: string, relative: string, options: OutputOptions = {}): Promise<string> {
+  const target = await outputPathInside(root, relative);
+  assertNotInput(target, options.inputs);
+  const s = await fsp.lstat(target).catch(() => undefined);
+  if (s?.isDirectory()) return target;
+  if (s) throw new CkptError(s.isSymbolicLink() ? 'a symbolic link is in the way of a directory; refusing to write through it' : 'a file is in the way of a directory', target);
+  await fsp.mkdir(target).catch((e) => {
+    if (code(e) !== 'EEXIST') throw new CkptError(`cannot create the directory (${code(e)})`, target);
+  });
+  return target;
 }

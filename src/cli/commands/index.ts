@@ -7,6 +7,7 @@ import { memparseCommand } from './memparse.js';
 import { diffCommand } from './diff.js';
 import { coredumpCommand } from './coredump.js';
 import { buildCommand } from './build.js';
+import { rootfsCommand } from './rootfs.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand];

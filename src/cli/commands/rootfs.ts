@@ -1,0 +1,70 @@
+import type { CommandModule } from 'yargs';
+import { openCheckpoint } from '../../node.js';
+import { extractRootfs, ROOTFS_SUBDIR } from '../../node/rootfs-extract.js';
+import { hashFile } from '../../node/hash.js';
+import { writeAtomically } from '../../node/output.js';
+import { rootfsDeletionJson, rootfsEntryJson, rootfsJson, rootfsTree } from '../../views/rootfs.js';
+import { safe } from '../../views/format.js';
+import { out, useColour, warnProblems } from '../io.js';
+import { UsageError } from '../main.js';
+
+interface RootfsArgs {
+  checkpoint: string;
+  format: 'tree' | 'json';
+  cat?: string;
+  extract?: string;
+  force: boolean;
+}
+
+export const rootfsCommand: CommandModule<object, RootfsArgs> = {
+  command: 'rootfs <checkpoint>',
+  describe: 'What the container changed on its root file system (rootfs-diff.tar, deleted files): list, print one file, or extract safely',
+  builder: (y) =>
+    y
+      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
+      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format of the listing' })
+      .option('cat', { type: 'string', describe: "write one file's bytes to stdout (its path in the container, e.g. /etc/motd)" })
+      .option('extract', { type: 'string', describe: 'extract the changes into DIR/rootfs (safely: nothing outside DIR, no devices, no setuid) with DIR/manifest.json' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty DIR, replacing files' })
+      .conflicts('cat', 'extract')
+      .example('$0 rootfs checkpoint.tar', 'the changed files, by directory, with modes, owners and hashes')
+      .example('$0 rootfs checkpoint.tar --cat /etc/motd', 'one file to stdout')
+      .example('$0 rootfs checkpoint.tar --extract evidence/', 'the changed files under evidence/rootfs, manifest in evidence/manifest.json'),
+  handler: async (args) => {
+    if (args.cat !== undefined && args.cat === '') throw new UsageError('--cat needs a path, e.g. --cat /etc/motd');
+    if (args.extract !== undefined && args.extract === '') throw new UsageError('--extract needs a directory');
+    const ck = await openCheckpoint(args.checkpoint);
+    try {
+      if (args.cat !== undefined) {
+        for await (const chunk of ck.rootfsFile(args.cat)) await out(chunk);
+      } else if (args.extract !== undefined) {
+        const inputs = [args.checkpoint];
+        const r = await extractRootfs(ck, args.extract, { force: args.force, inputs });
+        const manifest = `${r.dir}/manifest.json`;
+        const archiveSha256 = await hashFile(args.checkpoint);
+        await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
+          const body = {
+            kind: 'rootfs',
+            checkpoint: args.checkpoint,
+            archiveSha256,
+            member: 'rootfs-diff.tar',
+            entries: r.entries.map((x) => ({ ...rootfsEntryJson(x.entry), written: x.written, skipped: x.skipped, hostile: x.hostile })),
+            deleted: r.deleted.map(rootfsDeletionJson),
+          };
+          await f.write(`${JSON.stringify(body, null, 2)}\n`);
+        });
+        const written = r.entries.filter((x) => x.written !== null).length;
+        const lines = [`extracted ${written} of ${r.entries.length} entries into ${safe(`${r.dir}/${ROOTFS_SUBDIR}`)}`, `manifest: ${safe(manifest)}`];
+        for (const x of r.entries.filter((x) => x.skipped !== null && !x.hostile)) lines.push(`skipped ${safe(x.entry.path)}: ${safe(x.skipped!)}`);
+        await out(`${lines.join('\n')}\n`);
+        for (const x of r.entries.filter((x) => x.hostile)) ck.noteProblem({ kind: 'damaged', file: 'rootfs-diff.tar', offset: x.entry.offset, message: `${x.entry.name}: ${x.skipped}` });
+      } else {
+        const changes = await ck.rootfsChanges();
+        await out(args.format === 'json' ? `${JSON.stringify(rootfsJson(ck.label, changes), null, 2)}\n` : rootfsTree(ck.label, changes, { colour: useColour() }));
+      }
+      warnProblems(ck.problems);
+    } finally {
+      await ck.close();
+    }
+  },
+};
