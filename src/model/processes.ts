@@ -325,7 +325,7 @@ interface FileContext {
 
 function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContext): OpenFile {
   const type = FD_TYPES[fi.type] ?? `TYPE_${fi.type}`;
-  const of: OpenFile = { fd: fi.fd, type, path: '', cloexec: (fi.flags & 1) !== 0 };
+  const of: OpenFile = { fd: fi.fd, fileId: fi.id, type, path: '', cloexec: (fi.flags & 1) !== 0 };
   if (!f) {
     of.path = `${type.toLowerCase()}:[${fi.id}]`;
     return of;

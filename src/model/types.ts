@@ -138,6 +138,8 @@ export interface Peer {
 
 export interface OpenFile {
   fd: number;
+  /** CRIU's id of the open file (files.img), shared by every fd that holds the same file. */
+  fileId: number;
   /** CRIU's fd type: REG, PIPE, FIFO, INETSK, UNIXSK, PACKETSK, NETLINKSK, EVENTFD, EVENTPOLL, INOTIFY, FANOTIFY, SIGNALFD, TIMERFD, MEMFD, TTY, NS, TUNF, EXT, BPFMAP, PIDFD. */
   type: string;
   /** Path for files, else a description such as `pipe[15410]`, `socket:[1234]`, `anon_inode:[eventfd]`. */

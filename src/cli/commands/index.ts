@@ -8,6 +8,7 @@ import { diffCommand } from './diff.js';
 import { coredumpCommand } from './coredump.js';
 import { buildCommand } from './build.js';
 import { rootfsCommand } from './rootfs.js';
+import { recoverCommand } from './recover.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand, recoverCommand];

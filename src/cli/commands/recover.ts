@@ -1,0 +1,55 @@
+import type { CommandModule } from 'yargs';
+import { openCheckpoint } from '../../node.js';
+import { listArtifacts } from '../../model/evidence.js';
+import { writeArtifacts } from '../../node/recover.js';
+import { hashFile } from '../../node/hash.js';
+import { writeAtomically } from '../../node/output.js';
+import { recoverManifest, recoverSummary } from '../../views/evidence.js';
+import { out, warnProblems } from '../io.js';
+import { UsageError } from '../main.js';
+import { CkptError } from '../../errors.js';
+
+interface RecoverArgs {
+  checkpoint: string;
+  'output-dir': string;
+  pid?: number;
+  force: boolean;
+}
+
+export const recoverCommand: CommandModule<object, RecoverArgs> = {
+  command: 'recover <checkpoint>',
+  describe: 'Save the data that lives only in the checkpoint: deleted-but-open files, memfds, pipe and socket queues, TCP queues, SysV shm, the container log, /dev/shm; with a manifest of hashes',
+  builder: (y) =>
+    y
+      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
+      .option('output-dir', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write the artifacts and manifest.json into (created; non-empty needs --force)' })
+      .option('pid', { alias: 'p', type: 'number', describe: 'only what this process holds (leaves out SysV shm, the log and /dev/shm)' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty directory, replacing files' })
+      .example('$0 recover checkpoint.tar --output-dir evidence/', 'every artifact, manifest in evidence/manifest.json')
+      .example('$0 recover checkpoint.tar -o evidence/ --pid 1', "only pid 1's"),
+  handler: async (args) => {
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
+    if (!args['output-dir']) throw new UsageError('--output-dir needs a directory');
+    const ck = await openCheckpoint(args.checkpoint);
+    try {
+      if (args.pid !== undefined && !ck.process(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
+      const inputs = [args.checkpoint];
+      const artifacts = await listArtifacts(ck, { pid: args.pid });
+      const { dir, recovered } = await writeArtifacts(ck, artifacts, args['output-dir'], { force: args.force, inputs });
+      const archiveSha256 = await hashFile(args.checkpoint);
+      const manifest = `${dir}/manifest.json`;
+      await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
+        await f.write(`${JSON.stringify(recoverManifest(args.checkpoint, archiveSha256, args.pid ?? null, recovered), null, 2)}\n`);
+      });
+      await out(recoverSummary(dir, manifest, recovered));
+      const bad = recovered.filter((r) => r.error !== null);
+      warnProblems(ck.problems);
+      if (bad.length) {
+        const first = bad[0]!;
+        throw new CkptError(`${first.file}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more, see the manifest)` : ''}`, `${ck.label}:${first.artifact.member}`, first.artifact.offset ?? undefined);
+      }
+    } finally {
+      await ck.close();
+    }
+  },
+};
