@@ -133,6 +133,20 @@ describe('ckpt recover on the real fixtures', () => {
     await checkManifest(archive, r.manifest, r.bytes);
   });
 
+  it('devshm (a lab fixture with files in /dev/shm): each file with the size and sha256 the container printed', async () => {
+    const f = facts('devshm');
+    const archive = fixture('evidence', 'devshm-none.tar');
+    const r = recover(archive);
+    expect(r.code, r.stderr).toBe(0);
+    const shm = r.manifest.artifacts.filter((a) => a.kind === 'devshm');
+    expect(shm.map((a) => [a.path, a.size, a.sha256])).toEqual(f.devshm.files.map((x: { path: string; size: number; sha256: string }) => [x.path, x.size, x.sha256]));
+    for (const [path, content] of Object.entries(f.devshm.contents as Record<string, string>)) expect(r.bytes(shm.find((a) => a.path === path)!).toString()).toBe(content);
+    // the symlink is not a file: not written
+    expect(shm.some((a) => a.path === f.devshm.symlinks[0].path)).toBe(false);
+    expect(shm.every((a) => a.member === 'devshm-checkpoint.tar' && a.file.startsWith('devshm/'))).toBe(true);
+    await checkManifest(archive, r.manifest, r.bytes);
+  });
+
   it('gzip and zstd archives give the same artifacts, byte for byte', () => {
     const base = recover(fixture('podman', 'net-none.tar')).manifest.artifacts.map((a) => [a.file, a.sha256, a.member, a.offset]);
     for (const c of ['gzip', 'zstd']) {

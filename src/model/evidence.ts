@@ -54,6 +54,8 @@ export interface Artifact {
 export interface ArtifactOptions {
   /** Only artifacts held by this process (the SysV segments, log and /dev/shm files have none and are left out). */
   pid?: number;
+  /** Only artifacts held by a process (no SysV segments, log or /dev/shm files: nothing beyond the images is read). */
+  heldOnly?: boolean;
 }
 
 /** Directory (first part of `name`) of each kind. */
@@ -219,7 +221,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
   }
 
   // SysV shared memory segments (ipcns-shm-<ns>.img; contents inline or in pagemap-shmem-<id>.img)
-  if (options.pid === undefined) {
+  if (options.pid === undefined && !options.heldOnly) {
     for (const image of im.imagePaths().map((p) => p.slice(p.lastIndexOf('/') + 1)).filter((n) => /^ipcns-shm-\d+\.img$/.test(n))) {
       for (const e of im.entriesOf<IpcShmEntry & CriuEntry>(image)) {
         const size = Number(e.size);
@@ -312,4 +314,38 @@ export async function* artifactBytes(ck: Checkpoint, a: Artifact, chunkSize = 1 
     yield zeros(n);
     pos += n;
   }
+}
+
+/** The first bytes of a queue or ghost file, for a preview next to the fd that holds it. */
+export interface ArtifactPreview {
+  kind: ArtifactKind;
+  direction: 'recv' | 'send' | null;
+  /** The whole artifact's size. */
+  size: number;
+  /** Its first bytes (at most the preview length). */
+  bytes: Uint8Array;
+}
+
+/**
+ * Previews of ghost files and queued bytes (pipes, FIFOs, socket queues, TCP queues), keyed
+ * `pid:fd`: the first `max` bytes of each. Their bytes are in the images already read, so this
+ * reads nothing more from the archive.
+ */
+export async function artifactPreviews(ck: Checkpoint, max = 64): Promise<Map<string, ArtifactPreview[]>> {
+  const out = new Map<string, ArtifactPreview[]>();
+  for (const a of await listArtifacts(ck, { heldOnly: true })) {
+    if (a.pid === null || a.fd === null || a.sparse || a.kind === 'memfd') continue;
+    const head = { ...a, pieces: a.pieces.filter((p) => p.at < max).map((p) => ({ ...p, length: Math.min(p.length, max - p.at) })) };
+    const parts: Uint8Array[] = [];
+    for await (const c of artifactBytes(ck, head)) parts.push(c.slice());
+    const bytes = new Uint8Array(Math.min(max, parts.reduce((n, p) => n + p.length, 0)));
+    let o = 0;
+    for (const p of parts) {
+      bytes.set(p.subarray(0, bytes.length - o), o);
+      o += Math.min(p.length, bytes.length - o);
+    }
+    const key = `${a.pid}:${a.fd}`;
+    out.set(key, [...(out.get(key) ?? []), { kind: a.kind, direction: a.direction, size: a.size, bytes }]);
+  }
+  return out;
 }

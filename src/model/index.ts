@@ -28,3 +28,14 @@ export {
 export { diffCheckpoints, openForDiff, matchProcesses, diffRootfs } from './diff.js';
 export type * from './diff.js';
 export * from './coredump/index.js';
+export {
+  listArtifacts,
+  artifactBytes,
+  artifactPreviews,
+  safeFileName,
+  type Artifact,
+  type ArtifactKind,
+  type ArtifactPiece,
+  type ArtifactOptions,
+  type ArtifactPreview,
+} from './evidence.js';

@@ -41,6 +41,13 @@ export interface CheckpointSource {
    * `stream`, a chunk of a body is valid until the next one is asked for.
    */
   walk(want: (entry: SourceEntry) => boolean, visit: (entry: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void>;
+  /**
+   * The SHA-256 (hex) of the archive's bytes as stored on disk, for the chain of custody; null
+   * when the source is not one file (a directory, bytes in memory). A source opened with
+   * `hashArchive` computes it in the pass that reads the archive anyway (its index, or the first
+   * full decompression pass), so asking costs nothing more; otherwise the file is read for it.
+   */
+  archiveSha256?(): Promise<string | null>;
   /** Release file handles. */
   close(): Promise<void>;
 }

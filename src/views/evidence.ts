@@ -3,6 +3,7 @@
  * Pure: data in, text or plain JSON out.
  */
 import type { Artifact } from '../model/evidence.js';
+import type { RegionDump } from '../model/memory/dump.js';
 import { byteSize, safe } from './format.js';
 import { table } from './table.js';
 
@@ -54,4 +55,62 @@ export function recoverSummary(dir: string, manifest: string, written: readonly 
     safe(file),
   ]);
   return `${table(['KIND', 'PID', 'FD', 'ORIGIN', 'SIZE', 'SHA256', 'FILE'], rows, false)}${written.length} files in ${safe(dir)}; manifest: ${safe(manifest)}\n`;
+}
+
+/** What the memdump writer produced for one region (src/node/memdump.ts's DumpedRegion). */
+export interface DumpedRegionView {
+  region: RegionDump;
+  file: string;
+  bytesPresent: number;
+  sha256: string | null;
+}
+
+const hex = (n: bigint) => `0x${n.toString(16)}`;
+
+/** maps.json of `ckpt memdump`: one entry per raw file, stable key order, addresses as "0x…". */
+export function memdumpManifest(checkpoint: string, archiveSha256: string | null, pid: number, comm: string | null, address: bigint | null, dumped: readonly DumpedRegionView[]): unknown {
+  return {
+    kind: 'memdump',
+    checkpoint,
+    archiveSha256,
+    pid,
+    comm,
+    address: address === null ? null : hex(address),
+    regions: dumped.map(({ region: d, file, bytesPresent, sha256 }) => {
+      const r = d.map.region;
+      return {
+        file,
+        start: hex(r.start),
+        end: hex(r.end),
+        size: d.size,
+        perms: r.perms,
+        prot: r.prot,
+        flags: `0x${r.flags.toString(16)}`,
+        kind: d.kind,
+        label: r.label,
+        backing: d.map.backing || null,
+        path: r.path ?? null,
+        offset: hex(d.map.offset),
+        pagesPresent: d.map.pagesPresent,
+        pagesAbsent: d.map.pagesAbsent,
+        bytesPresent,
+        sha256,
+        absent: d.pieces.filter((p) => p.kind === 'missing').map((p) => ({ start: hex(p.at), end: hex(p.at + BigInt(p.length)), reason: p.kind === 'missing' ? p.reason : null })),
+      };
+    }),
+  };
+}
+
+/** The lines `ckpt memdump` prints: one table row per region file. */
+export function memdumpSummary(dir: string, manifest: string, dumped: readonly DumpedRegionView[]): string {
+  const rows = dumped.map(({ region: d, file, bytesPresent }) => [
+    `${hex(d.map.region.start)}-${hex(d.map.region.end)}`,
+    d.map.region.perms,
+    d.kind,
+    safe(d.map.backing),
+    byteSize(d.size),
+    byteSize(bytesPresent),
+    safe(file),
+  ]);
+  return `${renderTable(['REGION', 'PERMS', 'KIND', 'BACKING', 'SIZE', 'PRESENT', 'FILE'], rows)}${dumped.length} regions in ${safe(dir)}; maps: ${safe(manifest)}\n`;
 }

@@ -49,6 +49,16 @@ export function rfc822(t: string | undefined): string {
  */
 export const safe = escapeControl;
 
+/**
+ * Bytes from a checkpoint as one line of text: printable ASCII as is (a backslash doubled), every
+ * other byte as `\xNN`; `more` adds `…` (the bytes are only the start).
+ */
+export function escapeBytes(bytes: Uint8Array, more = false): string {
+  let s = '';
+  for (const b of bytes) s += b === 0x5c ? '\\\\' : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return more ? `${s}…` : s;
+}
+
 /** `address:port`, with IPv6 addresses in brackets. */
 export function hostPort(a: { address: string; port: number } | undefined): string {
   if (!a) return '';

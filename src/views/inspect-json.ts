@@ -8,8 +8,9 @@
  */
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
-import { rfc3339 } from './format.js';
+import { escapeBytes, rfc3339 } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
+import type { ArtifactPreview } from '../model/evidence.js';
 import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from './tree.js';
 
 type J = Record<string, unknown>;
@@ -70,6 +71,12 @@ function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArgument
     // a chain this deep is hostile or broken input: counted, not nested further
     children_not_shown: cut ? subtreeProcesses(p.children).length : undefined,
   });
+}
+
+/** Adds `preview`: the first bytes of a ghost file or queue, escaped (`\xNN`), with direction and whole size. */
+function withPreview(node: J, previews: ArtifactPreview[] | undefined): J {
+  if (previews?.length) node.preview = previews.map((p) => ({ direction: p.direction ?? 'content', size: p.size, data: escapeBytes(p.bytes), truncated: p.bytes.length < p.size }));
+  return node;
 }
 
 function fileNode(f: OpenFile): J {
@@ -179,6 +186,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
   if (o.stats) node.statistics = ck.statistics;
   if (o.metadata) {
     node.metadata = clean({
+      archive_sha256: input.archiveSha256 ?? undefined,
       pod_name: c.pod,
       kubernetes_namespace: c.namespace,
       annotations: Object.keys(c.annotations).length ? c.annotations : undefined,
@@ -197,7 +205,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
       .map((p) => ({
         pid: p.pid,
         open_files: [
-          ...p.files.map(fileNode),
+          ...p.files.map((f) => withPreview(fileNode(f), f.socket ? undefined : input.previews?.get(`${p.pid}:${f.fd}`))),
           ...(p.cwd !== undefined ? [{ type: '', fd: 'cwd', path: p.cwd }] : []),
           ...(p.root !== undefined ? [{ type: '', fd: 'root', path: p.root }] : []),
         ],
@@ -205,7 +213,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
   }
   if (o.sockets) {
     node.sockets = procs
-      .map((p) => ({ pid: p.pid, open_sockets: p.files.filter((f) => f.socket).map((f) => socketNode(f.socket!)) }))
+      .map((p) => ({ pid: p.pid, open_sockets: p.files.filter((f) => f.socket).map((f) => withPreview(socketNode(f.socket!), input.previews?.get(`${p.pid}:${f.fd}`))) }))
       .filter((x) => x.open_sockets.length > 0);
   }
   if (o.mounts) {

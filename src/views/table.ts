@@ -10,6 +10,16 @@ export interface ShowRow {
   label: string;
   container: ContainerInfo;
   sizes: CheckpointSizes;
+  /** The archive's SHA-256, when asked for (`show --hash`); null for a directory. */
+  sha256?: string | null;
+}
+
+/** `sha256sum` lines (`<hex>  <path>`) for the rows that have a hash, so that `sha256sum -c` can check them. */
+export function hashLines(rows: readonly ShowRow[]): string {
+  return rows
+    .filter((r) => r.sha256 !== undefined)
+    .map((r) => (r.sha256 === null ? `${'-'.repeat(64)}  ${safe(r.label)} (a directory: no archive hash)\n` : `${r.sha256}  ${safe(r.label)}\n`))
+    .join('');
 }
 
 // eslint-disable-next-line no-control-regex

@@ -5,8 +5,9 @@
  */
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
-import { byteSize, duration, hostPort, rfc3339, safe, style, type Style } from './format.js';
+import { byteSize, duration, escapeBytes, hostPort, rfc3339, safe, style, type Style } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
+import type { ArtifactPreview } from '../model/evidence.js';
 
 export interface TreeNode {
   text: string;
@@ -48,6 +49,17 @@ export interface InspectInput {
   checkpoint: Checkpoint;
   /** argv and environment by pid (read by the caller when psTreeCmd or psTreeEnv is set). */
   arguments?: Map<number, ProcessArguments>;
+  /** The first bytes of ghost files and queues, by `pid:fd` (read by the caller for files and sockets). */
+  previews?: Map<string, ArtifactPreview[]>;
+  /** The archive's SHA-256 (read by the caller for metadata); null for a directory. */
+  archiveSha256?: string | null;
+}
+
+/** Preview lines of the bytes an fd holds: `recv 24 B: "CKPT-…"` (escaped, at most the preview's length). */
+function previewNodes(previews: Map<string, ArtifactPreview[]> | undefined, pid: number, fd: number): TreeNode[] | undefined {
+  const list = previews?.get(`${pid}:${fd}`);
+  if (!list?.length) return undefined;
+  return list.map((p) => ({ text: `${p.kind === 'ghost' ? 'content' : (p.direction ?? 'data')} ${byteSize(p.size)}: "${escapeBytes(p.bytes, p.bytes.length < p.size)}"` }));
 }
 
 /** Options after implications: files, sockets, cmd, env and pid all imply the process tree. */
@@ -124,9 +136,10 @@ function valueNodes(v: unknown): TreeNode[] {
   return [{ text: safe(String(v)) }];
 }
 
-function metadataNode(ck: Checkpoint): TreeNode {
+function metadataNode(ck: Checkpoint, archiveSha256?: string | null): TreeNode {
   const c = ck.container;
   const children: TreeNode[] = [];
+  if (archiveSha256) children.push(kv('Archive SHA-256', archiveSha256));
   if (c.pod) children.push(kv('Pod name', safe(c.pod)));
   if (c.namespace) children.push(kv('Kubernetes namespace', safe(c.namespace)));
   if (c.hostname) children.push(kv('Hostname', safe(c.hostname)));
@@ -235,7 +248,7 @@ export function selectRoots(ck: Checkpoint, pid: number | undefined): Process[] 
   return p ? [p] : undefined;
 }
 
-function processNode(p: Process, parent: Process | undefined, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, s: Style, depth = 0): TreeNode {
+function processNode(p: Process, parent: Process | undefined, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, s: Style, depth = 0, previews?: Map<string, ArtifactPreview[]>): TreeNode {
   const a = args?.get(p.pid);
   // with --ps-tree-cmd the command line replaces the name, as in checkpointctl; the name is kept
   // in parentheses when argv[0] does not end in it (argv can be rewritten by the process)
@@ -253,19 +266,19 @@ function processNode(p: Process, parent: Process | undefined, o: InspectOptions,
   }
   if (o.psTreeEnv && a && a.environment.length) children.push({ text: 'Environment variables', children: a.environment.map((e) => ({ text: safe(e) })) });
   if (o.files && (p.files.length || p.cwd || p.root)) {
-    const files: TreeNode[] = p.files.map((f) => ({ text: `[${f.type} ${f.fd}]  ${fileText(f, s)}` }));
+    const files: TreeNode[] = p.files.map((f) => ({ text: `[${f.type} ${f.fd}]  ${fileText(f, s)}`, children: f.socket ? undefined : previewNodes(previews, p.pid, f.fd) }));
     if (p.cwd !== undefined) files.push({ text: `[cwd]  ${safe(p.cwd)}` });
     if (p.root !== undefined) files.push({ text: `[root]  ${safe(p.root)}` });
     children.push({ text: 'Open files', children: files });
   }
   if (o.sockets) {
     const sks = p.files.filter((f) => f.socket).map((f) => f.socket!);
-    if (sks.length) children.push({ text: 'Open sockets', children: sks.map((sk) => ({ text: `[${socketMeta(sk)}]  ${socketText(sk)}` })) });
+    if (sks.length) children.push({ text: 'Open sockets', children: sks.map((sk) => ({ text: `[${socketMeta(sk)}]  ${socketText(sk)}`, children: previewNodes(previews, p.pid, sk.fd) })) });
   }
   if (depth + 1 >= MAX_TREE_DEPTH && p.children.length) {
     // a chain this deep is hostile or broken input: counted, not drawn
     children.push({ text: `… ${subtreeProcesses(p.children).length} more processes below, deeper than ${MAX_TREE_DEPTH} levels (not shown)` });
-  } else for (const c of p.children) children.push(processNode(c, p, o, args, s, depth + 1));
+  } else for (const c of p.children) children.push(processNode(c, p, o, args, s, depth + 1, previews));
   return { text: `${s.cyan(`[${p.pid}${tag}]`)}  ${label}`, children };
 }
 
@@ -294,10 +307,10 @@ export function inspectTree(input: InspectInput, options: InspectOptions): strin
   const ck = input.checkpoint;
   const { name, nodes } = containerNodes(ck, s);
   if (o.stats) nodes.push(statsNode(ck));
-  if (o.metadata) nodes.push(metadataNode(ck));
+  if (o.metadata) nodes.push(metadataNode(ck, input.archiveSha256));
   if (o.psTree) {
     const roots = selectRoots(ck, o.pid) ?? [];
-    nodes.push({ text: 'Process tree', children: roots.map((r) => processNode(r, undefined, o, input.arguments, s)) });
+    nodes.push({ text: 'Process tree', children: roots.map((r) => processNode(r, undefined, o, input.arguments, s, 0, input.previews)) });
   }
   if (o.mounts) nodes.push(...mountsNodes(ck));
   return `\nDisplaying container checkpoint tree view from ${safe(ck.label)}\n\n` + renderTree({ text: name, children: nodes });

@@ -9,6 +9,7 @@ import { coredumpCommand } from './coredump.js';
 import { buildCommand } from './build.js';
 import { rootfsCommand } from './rootfs.js';
 import { recoverCommand } from './recover.js';
+import { memdumpCommand } from './memdump.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand, recoverCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand, recoverCommand, memdumpCommand];

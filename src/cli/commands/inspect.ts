@@ -3,6 +3,7 @@ import { openCheckpointFile } from '../../node/index.js';
 import type { Checkpoint } from '../../model/checkpoint.js';
 import type { Process } from '../../model/types.js';
 import { subtreeProcesses } from '../../model/processes.js';
+import { artifactPreviews } from '../../model/evidence.js';
 import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
 import { out, useColour } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -50,6 +51,8 @@ export async function collectInspectInput(ck: Checkpoint, o: InspectOptions): Pr
     if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
     if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
   }
+  if (o.files || o.sockets) input.previews = await artifactPreviews(ck);
+  if (o.metadata) input.archiveSha256 = (await ck.source.archiveSha256?.()) ?? null;
   // compute every lazily built part now, so that image errors surface before anything is printed
   void ck.container;
   void ck.sizes;
@@ -85,7 +88,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const inputs: InspectInput[] = [];
     try {
       for (const path of args.checkpoint) {
-        const ck = await openCheckpointFile(path);
+        const ck = await openCheckpointFile(path, { hashArchive: o.metadata });
         let kept = false;
         try {
           const input = await collectInspectInput(ck, o);

@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { openCheckpointFile } from '../../node/index.js';
-import { showTable, type ShowRow } from '../../views/index.js';
+import { hashLines, showTable, type ShowRow } from '../../views/table.js';
 import { out, useColour } from '../io.js';
 
 interface ShowArgs {
   checkpoint: string[];
+  hash: boolean;
 }
 
 export const showCommand: CommandModule<object, ShowArgs> = {
@@ -13,18 +14,22 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   builder: (y) =>
     y
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint archives (.tar, gzip or zstd) or checkpoint/image directories' })
+      .option('hash', { type: 'boolean', default: false, describe: "also print each archive's SHA-256 (sha256sum format), computed in the same pass" })
       .example('$0 show checkpoint.tar', 'one checkpoint')
+      .example('$0 show checkpoint.tar --hash', 'with the SHA-256 of the archive')
       .example('$0 show /var/lib/kubelet/checkpoints/*.tar', 'one row per checkpoint'),
   handler: async (args) => {
     const rows: ShowRow[] = [];
     for (const path of args.checkpoint) {
-      const ck = await openCheckpointFile(path, { metadataOnly: true });
+      const ck = await openCheckpointFile(path, { metadataOnly: true, hashArchive: args.hash });
       try {
-        rows.push({ label: ck.label, container: ck.container, sizes: ck.sizes });
+        const row: ShowRow = { label: ck.label, container: ck.container, sizes: ck.sizes };
+        if (args.hash) row.sha256 = (await ck.source.archiveSha256?.()) ?? null;
+        rows.push(row);
       } finally {
         await ck.close();
       }
     }
-    await out(showTable(rows, { colour: useColour() }));
+    await out(showTable(rows, { colour: useColour() }) + (args.hash ? `\n${hashLines(rows)}` : ''));
   },
 };

@@ -28,3 +28,4 @@ export type { SearchOptions, CheckpointSearchOptions, MemoryMatch } from './sear
 export { parseHex, inThreadRunner, type RegexRunner } from './matchers.js';
 export { PageHasher, pageHash, hashPagesFilesAt, regionHashes, comparePages, isPagesFile } from './page-hashes.js';
 export type { PageHashes, HashedRun, HashedRegion, ChangedPages, PageChangeKind } from './page-hashes.js';
+export { planMemoryDump, type RegionDump } from './dump.js';
