@@ -54,7 +54,7 @@ export function recoverSummary(dir: string, manifest: string, written: readonly 
     sha256.slice(0, 16),
     safe(file),
   ]);
-  return `${table(['KIND', 'PID', 'FD', 'ORIGIN', 'SIZE', 'SHA256', 'FILE'], rows, false)}${written.length} files in ${safe(dir)}; manifest: ${safe(manifest)}\n`;
+  return `${table(['KIND', 'PID', 'FD', 'ORIGIN', 'SIZE', 'SHA256', 'FILE'], rows, false)}${written.length} ${written.length === 1 ? 'file' : 'files'} in ${safe(dir)}; manifest: ${safe(manifest)}\n`;
 }
 
 /** What the memdump writer produced for one region (src/node/memdump.ts's DumpedRegion). */
@@ -112,5 +112,5 @@ export function memdumpSummary(dir: string, manifest: string, dumped: readonly D
     byteSize(bytesPresent),
     safe(file),
   ]);
-  return `${renderTable(['REGION', 'PERMS', 'KIND', 'BACKING', 'SIZE', 'PRESENT', 'FILE'], rows)}${dumped.length} regions in ${safe(dir)}; maps: ${safe(manifest)}\n`;
+  return `${renderTable(['REGION', 'PERMS', 'KIND', 'BACKING', 'SIZE', 'PRESENT', 'FILE'], rows)}${dumped.length} ${dumped.length === 1 ? 'region' : 'regions'} in ${safe(dir)}; maps: ${safe(manifest)}\n`;
 }

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
 import { openCheckpoint } from '../../node.js';
 import { planMemoryDump } from '../../model/memory/dump.js';
 import { parseAddressFilter } from '../../model/memory/maps.js';
@@ -56,7 +57,7 @@ export const memdumpCommand: CommandModule<object, MemdumpArgs> = {
       await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
         await f.write(`${JSON.stringify(memdumpManifest(args.checkpoint, archiveSha256, args.pid, memory.comm(args.pid) ?? null, address ?? null, dumped), null, 2)}\n`);
       });
-      await out(memdumpSummary(dir, manifest, dumped));
+      await out(memdumpSummary(args['output-dir'], join(args['output-dir'], 'maps.json'), dumped));
       warnProblems(ck.problems);
     } finally {
       await ck.close();

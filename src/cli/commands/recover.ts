@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
 import { openCheckpoint } from '../../node.js';
 import { listArtifacts } from '../../model/evidence.js';
 import { writeArtifacts } from '../../node/recover.js';
@@ -41,7 +42,8 @@ export const recoverCommand: CommandModule<object, RecoverArgs> = {
       await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
         await f.write(`${JSON.stringify(recoverManifest(args.checkpoint, archiveSha256, args.pid ?? null, recovered), null, 2)}\n`);
       });
-      await out(recoverSummary(dir, manifest, recovered));
+      // paths as the user gave them
+      await out(recoverSummary(args['output-dir'], join(args['output-dir'], 'manifest.json'), recovered));
       const bad = recovered.filter((r) => r.error !== null);
       warnProblems(ck.problems);
       if (bad.length) {

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
 import { openCheckpoint } from '../../node.js';
 import { extractRootfs, ROOTFS_SUBDIR } from '../../node/rootfs-extract.js';
 import { hashFile } from '../../node/hash.js';
@@ -54,7 +55,8 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
           await f.write(`${JSON.stringify(body, null, 2)}\n`);
         });
         const written = r.entries.filter((x) => x.written !== null).length;
-        const lines = [`extracted ${written} of ${r.entries.length} entries into ${safe(`${r.dir}/${ROOTFS_SUBDIR}`)}`, `manifest: ${safe(manifest)}`];
+        const shown = args.extract; // paths as the user gave them
+        const lines = [`extracted ${written} of ${r.entries.length} entries into ${safe(join(shown, ROOTFS_SUBDIR))}`, `manifest: ${safe(join(shown, 'manifest.json'))}`];
         for (const x of r.entries.filter((x) => x.skipped !== null && !x.hostile)) lines.push(`skipped ${safe(x.entry.path)}: ${safe(x.skipped!)}`);
         await out(`${lines.join('\n')}\n`);
         for (const x of r.entries.filter((x) => x.hostile)) ck.noteProblem({ kind: 'damaged', file: 'rootfs-diff.tar', offset: x.entry.offset, message: `${x.entry.name}: ${x.skipped}` });
