@@ -37,7 +37,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
     const ck = await openCheckpoint(args.checkpoint);
     try {
       if (args.cat !== undefined) {
-        for await (const chunk of ck.rootfsFile(args.cat)) await out(chunk);
+        for await (const chunk of ck.rootfsFile(args.cat)) await out(chunk.slice()); // stdout may keep the chunk queued
       } else if (args.extract !== undefined) {
         const inputs = [args.checkpoint];
         const r = await extractRootfs(ck, args.extract, { force: args.force, inputs });
