@@ -51,7 +51,7 @@ export const memdumpCommand: CommandModule<object, MemdumpArgs> = {
       }
       const inputs = [args.checkpoint];
       const dir = await prepareOutputDir(args['output-dir'], { force: args.force, inputs });
-      const dumped = await writeMemoryDump(ck, plan, dir, { force: args.force, inputs });
+      const dumped = await writeMemoryDump(ck, args.pid, plan, dir, { force: args.force, inputs });
       const manifest = `${dir}/maps.json`;
       const archiveSha256 = await hashFile(args.checkpoint);
       await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
