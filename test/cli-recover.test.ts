@@ -147,6 +147,28 @@ describe('ckpt recover on the real fixtures', () => {
     await checkManifest(archive, r.manifest, r.bytes);
   });
 
+  it('sendq (a lab fixture): the receive queue and the send queue of its peer hold the stream the sender wrote, in order', async () => {
+    const f = facts('sendq');
+    const archive = fixture('evidence', 'sendq-zstd.tar');
+    const r = recover(archive);
+    expect(r.code, r.stderr).toBe(0);
+    let stream = '';
+    for (let i = f.stream.first; i < f.stream.first + f.stream.count; i++) stream += f.stream.line.replace('%d', String(i));
+    const tcp = r.manifest.artifacts.filter((a) => a.kind === 'tcp-queue');
+    const recv = tcp.find((a) => a.direction === 'recv' && a.fd === f.receiver.fd)!;
+    const send = tcp.find((a) => a.direction === 'send' && a.fd === f.sender.fd)!;
+    expect(recv.peer).toMatch(/^\[::ffff:127\.0\.0\.1\]:\d+$/);
+    expect(send.peer).toBe(`127.0.0.1:${f.receiver.port}`);
+    expect(send.size).toBeGreaterThan(1 << 20); // megabytes waiting to be sent
+    // the receiver never read: its queue starts at the first line; the send queue goes on from there
+    const both = Buffer.concat([r.bytes(recv), r.bytes(send)]).toString();
+    expect(both.length).toBe(recv.size + send.size);
+    expect(stream.startsWith(both)).toBe(true);
+    // and the pipe into the sender holds bytes further on in the same stream
+    const pipe = r.manifest.artifacts.find((a) => a.kind === 'pipe' && a.pid === send.pid && a.fd === f.sender.stdin_fd)!;
+    expect(stream.indexOf(r.bytes(pipe).toString())).toBeGreaterThanOrEqual(both.length);
+  });
+
   it('gzip and zstd archives give the same artifacts, byte for byte', () => {
     const base = recover(fixture('podman', 'net-none.tar')).manifest.artifacts.map((a) => [a.file, a.sha256, a.member, a.offset]);
     for (const c of ['gzip', 'zstd']) {
