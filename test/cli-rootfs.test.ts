@@ -161,6 +161,24 @@ describe('ckpt rootfs --extract', () => {
     expect(list.stdout).toMatch(/mem {2}crw-rw-rw- .*device 1:1/);
   });
 
+  it('a truncated diff: what is before the damage, one warning naming the offset, exit 4', async () => {
+    const whole = tarBytes([
+      { name: 'a.txt', content: 'A' },
+      { name: 'b.txt', content: 'B'.repeat(3000) },
+    ]);
+    const p = join(tmp, 'truncated.tar');
+    writeFileSync(p, await checkpointWith(fixture('podman', 'files-none.tar'), { 'rootfs-diff.tar': whole.subarray(0, 1024 + 512 + 700) }));
+    const r = ckpt(['rootfs', p]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain('a.txt');
+    expect(r.stderr).toMatch(/^ckpt: warning: .*truncated\.tar:rootfs-diff\.tar at byte \d+: archive ends inside "b\.txt"/);
+    const out = join(tmp, 'truncated-out');
+    const x = ckpt(['rootfs', p, '--extract', out]);
+    expect(x.code).toBe(4);
+    expect(readFileSync(join(out, 'rootfs', 'a.txt'), 'utf8')).toBe('A');
+    expect(existsSync(join(out, 'rootfs', 'b.txt'))).toBe(false);
+  });
+
   it('the output directory may not be the input', () => {
     const r = ckpt(['rootfs', fixture('podman', 'files-none.tar'), '--extract', fixture('podman', 'files-none.tar')]);
     expect(r.code).toBe(1);

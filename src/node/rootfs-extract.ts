@@ -9,7 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import { CkptError } from '../errors.js';
 import type { Checkpoint } from '../model/checkpoint.js';
-import { deletedFilesList, extractionRefusal, type RootfsDeletion, type RootfsEntry, type RootfsMember } from '../model/rootfs.js';
+import { ROOTFS_DIFF_MEMBER, deletedFilesList, extractionRefusal, type RootfsDeletion, type RootfsEntry, type RootfsMember } from '../model/rootfs.js';
 import { createAtomicFile, directoryInside, hardlinkInside, outputPathInside, prepareOutputDir, symlinkInside, type OutputOptions } from './output.js';
 
 export interface ExtractedEntry {
@@ -92,6 +92,12 @@ export async function extractRootfs(ck: Checkpoint, dir: string, options: Output
       record.written = `${ROOTFS_SUBDIR}/${rel}`;
     } catch (err) {
       if (!(err instanceof CkptError)) throw err;
+      if (err.file?.endsWith(ROOTFS_DIFF_MEMBER)) {
+        // the diff is damaged inside this entry's content: nothing of it was kept, nothing after it can be read
+        record.skipped = `${err.reason}: not extracted`;
+        ck.noteProblem({ kind: 'damaged', file: err.file, offset: err.offset ?? null, message: `${err.reason}; entries after it were not extracted` });
+        break;
+      }
       // refused by output.ts: a path through a planted symlink, or a name already taken
       if (/symbolic link|in the way|leaves the output|NUL|not a regular file written before/.test(err.reason)) {
         record.skipped = `${err.reason}: not extracted`;
@@ -99,6 +105,7 @@ export async function extractRootfs(ck: Checkpoint, dir: string, options: Output
       } else throw err;
     }
   }
+  await members.return(undefined).catch(() => undefined); // a pass left early releases the archive
   for (const [p, mode, mtime] of dirModes.reverse()) {
     if (mtime) await fsp.utimes(p, new Date(mtime), new Date(mtime)).catch(() => undefined);
     await fsp.chmod(p, mode & 0o1777).catch(() => undefined);
