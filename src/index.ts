@@ -66,7 +66,23 @@ export {
   type RootfsDeletion,
   type RootfsMember,
   type RootfsOptions,
+  extractionRefusal,
+  deletedFilesList,
+  type ExtractionRefusal,
 } from './model/rootfs.js';
+// model: evidence that lives only in the checkpoint (recover), and memory export plans (memdump)
+export {
+  listArtifacts,
+  artifactBytes,
+  artifactPreviews,
+  safeFileName,
+  type Artifact,
+  type ArtifactKind,
+  type ArtifactPiece,
+  type ArtifactOptions,
+  type ArtifactPreview,
+} from './model/evidence.js';
+export { planMemoryDump, type RegionDump } from './model/memory/dump.js';
 
 // model: two checkpoints compared
 export {

@@ -122,8 +122,8 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
 
   // ghost files: remap-fpath (GHOST) → ghost-file-<remap id in hex>.img
   const files = new Map<number, FileEntry>();
-  for (const f of im.entriesOf<FileEntry>('files.img')) files.set(f.id, f);
-  for (const r of im.entriesOf<RemapFilePathEntry>('remap-fpath.img')) {
+  for (const f of im.imageEntries<FileEntry>('files.img')) files.set(f.id, f);
+  for (const r of im.imageEntries<RemapFilePathEntry>('remap-fpath.img')) {
     const image = `ghost-file-${r.remap_id.toString(16)}.img`;
     const ghost = im.image(image);
     if (!ghost) continue;
@@ -159,7 +159,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
     const h = first(f.id);
     if (h && !memfdHolder.has(BigInt(f.memfd.inode_id))) memfdHolder.set(BigInt(f.memfd.inode_id), h);
   }
-  for (const m of im.entriesOf<MemfdInodeEntry>('memfd.img')) {
+  for (const m of im.imageEntries<MemfdInodeEntry>('memfd.img')) {
     if (m.name.startsWith('/dev/zero')) continue; // MAP_SHARED anonymous memory, dumped as a memfd: see memdump
     const obj = objects.get(`memfd:${m.shmid}`);
     const h = memfdHolder.get(BigInt(m.inode_id));
@@ -171,7 +171,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
 
   // pipes and FIFOs: pipes-data.img / fifo-data.img by pipe_id, named after the reading end
   for (const [image, kind] of [['pipes-data.img', 'pipe'], ['fifo-data.img', 'fifo']] as const) {
-    for (const d of im.entriesOf<PipeDataEntry & CriuEntry>(image)) {
+    for (const d of im.imageEntries<PipeDataEntry & CriuEntry>(image)) {
       const data = d.extra instanceof Uint8Array ? d.extra : new Uint8Array();
       if (d.bytes === 0 && data.length === 0) continue;
       const ends = ck.processes.flatMap((p) => p.files.filter((f) => f.pipe_id === d.pipe_id).map((f) => ({ p, f })));
@@ -187,7 +187,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
   const socketOf = new Map<number, { p: Process; f: OpenFile; s: Socket }>();
   for (const [fileId, hs] of holders) for (const h of hs) if (h.f.socket && !socketOf.has(fileId)) socketOf.set(fileId, { ...h, s: h.f.socket });
   const queues = new Map<number, { size: number; pieces: ArtifactPiece[] }>();
-  for (const q of im.entriesOf<SkPacketEntry & CriuEntry>('sk-queues.img')) {
+  for (const q of im.imageEntries<SkPacketEntry & CriuEntry>('sk-queues.img')) {
     const data = q.extra instanceof Uint8Array ? q.extra : new Uint8Array();
     const acc = queues.get(q.id_for) ?? { size: 0, pieces: [] };
     acc.pieces.push(...bytesPiece('sk-queues.img', data, acc.size));
@@ -208,7 +208,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
   for (const s of ck.sockets) {
     if (s.kind !== 'inet' || s.protocol !== 'TCP' || seenIno.has(s.ino)) continue;
     for (const image of [`tcp-stream-${s.ino.toString(16)}.img`, `tcp-stream-${s.ino}.img`]) {
-      const t = im.entriesOf<TcpStreamEntry & CriuEntry>(image)[0];
+      const t = im.imageEntries<TcpStreamEntry & CriuEntry>(image)[0];
       if (!t) continue;
       seenIno.add(s.ino);
       const qs = t.extra as TcpQueues | undefined;
@@ -223,7 +223,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
   // SysV shared memory segments (ipcns-shm-<ns>.img; contents inline or in pagemap-shmem-<id>.img)
   if (options.pid === undefined && !options.heldOnly) {
     for (const image of im.imagePaths().map((p) => p.slice(p.lastIndexOf('/') + 1)).filter((n) => /^ipcns-shm-\d+\.img$/.test(n))) {
-      for (const e of im.entriesOf<IpcShmEntry & CriuEntry>(image)) {
+      for (const e of im.imageEntries<IpcShmEntry & CriuEntry>(image)) {
         const size = Number(e.size);
         const obj = objects.get(`sysv shm:${e.desc.id}`);
         const pieces = e.extra instanceof Uint8Array && e.extra.length > 0 ? bytesPiece(image, e.extra) : obj?.pagemap ? pagemapPieces(obj.pagemap, size) : [];

@@ -11,7 +11,7 @@ import { collectBody } from '../source/memory.js';
 import { walkTarStream, tarEntries } from '../source/tar.js';
 import type { SourceEntry } from '../source/types.js';
 import { canDecompressInWorker, decompressInWorker, type WorkerRing } from './decompress-worker.js';
-import { CHUNK, ioError, readFileChunks } from './file-io.js';
+import { CHUNK, fileSha256, ioError, passHash, readFileChunks, teeChunks, type RawTee } from './file-io.js';
 
 /** True when Node's own zlib can decompress zstd (Node >= 22.15 / 23.8). */
 export const hasNativeZstd = typeof (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
@@ -23,6 +23,12 @@ export interface OpenSourceOptions {
   decompression?: DecompressionMode;
   /** The worker's ring of shared buffers (default 8 slots of 1 MiB). */
   workerRing?: WorkerRing;
+  /**
+   * Hash the archive (SHA-256, `archiveSha256()`) in the pass that reads it anyway: a plain tar is
+   * then indexed by one sequential read of every byte instead of by its headers; a compressed one
+   * is decompressed with the stream API (the worker reads the file itself).
+   */
+  hashArchive?: boolean;
 }
 
 /**
@@ -35,13 +41,14 @@ export type DecompressionMode = 'auto' | 'worker' | 'stream';
 const WORKER_MIN_SIZE = 4 << 20;
 
 /** The decompressed bytes of a gzip or zstd file (of `size` bytes on disk), chunk by chunk. */
-export async function* decompressFile(file: string, format: 'gzip' | 'zstd', options: OpenSourceOptions = {}, size = Infinity): AsyncGenerator<Uint8Array> {
+export async function* decompressFile(file: string, format: 'gzip' | 'zstd', options: OpenSourceOptions = {}, size = Infinity, raw?: RawTee): AsyncGenerator<Uint8Array> {
   if (format === 'zstd' && (!hasNativeZstd || options.forceZstdFallback)) {
-    yield* zstdDecompressFallback(readFileChunks(file), file);
+    yield* zstdDecompressFallback(raw ? teeChunks(readFileChunks(file), raw) : readFileChunks(file), file);
     return;
   }
   const mode = options.decompression ?? 'auto';
-  if (mode !== 'stream' && (mode === 'worker' || size >= WORKER_MIN_SIZE) && canDecompressInWorker(format)) {
+  // hashing needs the compressed bytes, which the worker reads itself: the stream API then
+  if (!raw && mode !== 'stream' && (mode === 'worker' || size >= WORKER_MIN_SIZE) && canDecompressInWorker(format)) {
     yield* decompressInWorker(file, format, options.workerRing);
     return;
   }
@@ -53,6 +60,10 @@ export async function* decompressFile(file: string, format: 'gzip' | 'zstd', opt
   const z: Readable & NodeJS.WritableStream =
     format === 'gzip' ? zlib.createGunzip(opts) : (zlib as unknown as { createZstdDecompress(o?: object): zlib.Gunzip }).createZstdDecompress(opts);
   src.on('error', (e) => z.destroy(e));
+  if (raw) {
+    src.on('data', (c) => raw.update(c as Buffer));
+    src.on('end', () => raw.end());
+  }
   src.pipe(z);
   try {
     for await (const c of z) yield c as Buffer;
@@ -85,8 +96,17 @@ export class CompressedTarSource extends BaseSource {
     super();
   }
 
+  private sha256?: string;
+
   private bytes(): AsyncIterable<Uint8Array> {
-    return decompressFile(this.label, this.format, this.options, this.size);
+    // with hashArchive, every pass hashes the compressed bytes until one has read them all
+    const raw = this.options.hashArchive && this.sha256 === undefined ? passHash((hex) => (this.sha256 ??= hex)) : undefined;
+    return decompressFile(this.label, this.format, this.options, this.size, raw);
+  }
+
+  /** The archive's SHA-256: from a full pass with `hashArchive`, else read for it. */
+  async archiveSha256(): Promise<string | null> {
+    return (this.sha256 ??= await fileSha256(this.label));
   }
 
   async entries(): Promise<SourceEntry[]> {

@@ -1,5 +1,6 @@
 /** File reading shared by the Node sources: chunked reads and one-line errors naming the file. */
 import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { CkptError } from '../errors.js';
 
 /** Chunk size of file reads (1 MiB). */
@@ -23,4 +24,32 @@ export async function* readFileChunks(file: string, start = 0, end?: number): As
   } finally {
     s.destroy();
   }
+}
+
+/** Sees the raw bytes of one pass over a file, in order; `end` when the pass reached the file's end. */
+export interface RawTee {
+  update(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/** `chunks`, each also given to `raw`; `raw.end()` once they are all read. */
+export async function* teeChunks(chunks: AsyncIterable<Uint8Array>, raw: RawTee): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    raw.update(c);
+    yield c;
+  }
+  raw.end();
+}
+
+/** A SHA-256 over one pass; `onDone` gets it only when the pass read the whole file. */
+export function passHash(onDone: (hex: string) => void): RawTee {
+  const h = createHash('sha256');
+  return { update: (c) => void h.update(c), end: () => onDone(h.digest('hex')) };
+}
+
+/** The SHA-256 of a whole file, read for it. */
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of readFileChunks(file)) h.update(c);
+  return h.digest('hex');
 }

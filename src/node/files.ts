@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { CkptError } from '../errors.js';
 import { BaseSource, notFound } from '../source/base.js';
 import type { SourceEntry } from '../source/types.js';
-import { ioError, readFileChunks } from './file-io.js';
+import { fileSha256, ioError, readFileChunks } from './file-io.js';
 
 /** Files on disk mapped to archive paths: an image directory, or a single image. */
 export class FilesSource extends BaseSource {
@@ -54,6 +54,12 @@ export class FilesSource extends BaseSource {
 
   stream(p: string): AsyncIterable<Uint8Array> {
     return readFileChunks(this.file(p).disk);
+  }
+
+  /** A single image file: its hash; a directory is not one file: null. */
+  async archiveSha256(): Promise<string | null> {
+    const s = await fsp.stat(this.label).catch((e) => Promise.reject(ioError(e, this.label)));
+    return s.isFile() ? fileSha256(this.label) : null;
   }
 
   async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {

@@ -20,3 +20,8 @@ export { workerRegexRunner, type WorkerRunnerOptions } from './regex-worker.js';
 export { nodeSha256 } from './hash.js';
 export { rootfsDirectory, resolveInRoot } from './mapped-files.js';
 export { writeOciArchive, writeOciLayout, type BuildImageOptions, type BuiltImage } from './oci-write.js';
+export { nodeSha256, hashFile } from './hash.js';
+// evidence out: every write through output.ts
+export { extractRootfs, type RootfsExtraction, type ExtractedEntry } from './rootfs-extract.js';
+export { writeArtifacts, type RecoveredArtifact } from './recover.js';
+export { writeMemoryDump, type DumpedRegion } from './memdump.js';

@@ -49,7 +49,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
   }
   switch (format) {
     case 'tar':
-      return TarFileSource.open(file, stat.size);
+      return TarFileSource.open(file, stat.size, options);
     case 'gzip':
     case 'zstd':
       return new CompressedTarSource(file, format, options, stat.size);

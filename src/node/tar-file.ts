@@ -2,9 +2,9 @@
 import { promises as fsp } from 'node:fs';
 import { CkptError } from '../errors.js';
 import { BaseSource, notFound } from '../source/base.js';
-import { indexTar, type TarEntry } from '../source/tar.js';
+import { indexTar, tarEntries, type TarEntry } from '../source/tar.js';
 import type { SourceEntry } from '../source/types.js';
-import { CHUNK } from './file-io.js';
+import { CHUNK, fileSha256, passHash, readFileChunks, teeChunks } from './file-io.js';
 
 /** An uncompressed tar on disk: indexed once by its headers, entries read at their offsets. */
 export class TarFileSource extends BaseSource {
@@ -15,14 +15,29 @@ export class TarFileSource extends BaseSource {
     readonly label: string,
     private readonly handle: fsp.FileHandle,
     private readonly index: TarEntry[],
+    private sha256?: string,
   ) {
     super();
     for (const e of index) this.byPath.set(e.path, e);
   }
 
-  static async open(file: string, size: number): Promise<TarFileSource> {
+  /** The archive's SHA-256: from the opening read with `hashArchive`, else read for it. */
+  async archiveSha256(): Promise<string | null> {
+    return (this.sha256 ??= await fileSha256(this.label));
+  }
+
+  static async open(file: string, size: number, options: { hashArchive?: boolean } = {}): Promise<TarFileSource> {
     const handle = await fsp.open(file, 'r');
     try {
+      if (options.hashArchive) {
+        // one sequential read of every byte: the index from the headers, the hash from all of it
+        let sha: string | undefined;
+        const index: TarEntry[] = [];
+        const chunks = teeChunks(readFileChunks(file), passHash((hex) => (sha = hex)));
+        for await (const { entry, header } of tarEntries(chunks, file)) index.push({ ...entry, headerOffset: header.headerOffset, dataOffset: header.dataOffset });
+        if (index.length === 0) throw new CkptError('empty or truncated tar archive', file, 0);
+        return new TarFileSource(file, handle, index, sha ?? (await fileSha256(file)));
+      }
       const readAt = async (offset: number, length: number) => {
         const buf = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buf, 0, length, offset);

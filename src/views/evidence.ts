@@ -112,5 +112,5 @@ export function memdumpSummary(dir: string, manifest: string, dumped: readonly D
     byteSize(bytesPresent),
     safe(file),
   ]);
-  return `${renderTable(['REGION', 'PERMS', 'KIND', 'BACKING', 'SIZE', 'PRESENT', 'FILE'], rows)}${dumped.length} ${dumped.length === 1 ? 'region' : 'regions'} in ${safe(dir)}; maps: ${safe(manifest)}\n`;
+  return `${table(['REGION', 'PERMS', 'KIND', 'BACKING', 'SIZE', 'PRESENT', 'FILE'], rows, false)}${dumped.length} ${dumped.length === 1 ? 'region' : 'regions'} in ${safe(dir)}; maps: ${safe(manifest)}\n`;
 }

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
 import { planMemoryDump } from '../../model/memory/dump.js';
 import { parseAddressFilter } from '../../model/memory/maps.js';
 import { writeMemoryDump } from '../../node/memdump.js';
@@ -8,7 +8,7 @@ import { hashFile } from '../../node/hash.js';
 import { prepareOutputDir, writeAtomically } from '../../node/output.js';
 import { memdumpManifest, memdumpSummary } from '../../views/evidence.js';
 import { out, warnProblems } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 import { CkptError } from '../../errors.js';
 
 interface MemdumpArgs {

@@ -1,13 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
 import { listArtifacts } from '../../model/evidence.js';
 import { writeArtifacts } from '../../node/recover.js';
 import { hashFile } from '../../node/hash.js';
 import { writeAtomically } from '../../node/output.js';
 import { recoverManifest, recoverSummary } from '../../views/evidence.js';
 import { out, warnProblems } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 import { CkptError } from '../../errors.js';
 
 interface RecoverArgs {

@@ -1,13 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
 import { extractRootfs, ROOTFS_SUBDIR } from '../../node/rootfs-extract.js';
 import { hashFile } from '../../node/hash.js';
 import { writeAtomically } from '../../node/output.js';
 import { rootfsDeletionJson, rootfsEntryJson, rootfsJson, rootfsTree } from '../../views/rootfs.js';
 import { safe } from '../../views/format.js';
 import { out, useColour, warnProblems } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface RootfsArgs {
   checkpoint: string;
