@@ -17,7 +17,6 @@ export { openCheckpointFile, openSource, checkpointFiles } from './open.js';
 export type { OpenSourceOptions, DecompressionMode } from './compressed-tar.js';
 export { canDecompressInWorker, type WorkerRing } from './decompress-worker.js';
 export { workerRegexRunner, type WorkerRunnerOptions } from './regex-worker.js';
-export { nodeSha256 } from './hash.js';
 export { rootfsDirectory, resolveInRoot } from './mapped-files.js';
 export { writeOciArchive, writeOciLayout, type BuildImageOptions, type BuiltImage } from './oci-write.js';
 export { nodeSha256, hashFile } from './hash.js';
