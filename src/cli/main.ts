@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('ckpt')
     .usage('$0 <command> [options]\n\nForensic analysis of CRIU container checkpoints (Podman, CRI-O, containerd, Kubernetes).')
     .strict()
-    .demandCommand(1, 'Name a command: decode, show, inspect, list, memparse, diff, coredump, build.')
+    .demandCommand(1, 'Name a command: decode, show, inspect, list, memparse, diff, coredump, build, findings.')
     .recommendCommands()
     .help()
     .alias('h', 'help')
