@@ -165,3 +165,20 @@ export {
   type ParentImages,
   type WriteCoreOptions,
 } from './model/coredump/index.js';
+
+// model: findings of tampering
+export {
+  findFindings,
+  FINDING_RULES,
+  SEVERITIES,
+  EVIDENCE_BYTES,
+  severityRank,
+  isSeverity,
+  type Finding,
+  type FindingEvidence,
+  type FindingOptions,
+  type FindingRule,
+  type FindingContext,
+  type PendingFinding,
+  type Severity,
+} from './model/findings.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { openCheckpoint } from '../src/node.js';
+import { openCheckpointFile as openCheckpoint } from '../src/node/index.js';
 import { findFindings, FINDING_RULES, type Finding } from '../src/model/findings.js';
 import { disassembleX64 } from '../src/node/disassemble.js';
 import { ckpt, fixture } from './helpers.js';

@@ -1,11 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
-import { openCheckpoint } from '../../node.js';
+import { openCheckpointFile } from '../../node/index.js';
 import { FINDING_RULES, findFindings, isSeverity, SEVERITIES, severityRank, type Severity } from '../../model/findings.js';
 import { disassembleX64, disassemblerProblem } from '../../node/disassemble.js';
 import { findingsJson, findingsSarif, findingsText } from '../../views/findings.js';
 import { out, useColour } from '../io.js';
-import { UsageError } from '../main.js';
+import { UsageError } from '../usage-error.js';
 
 interface FindingsArgs {
   checkpoint?: string;
@@ -48,7 +48,7 @@ export const findingsCommand: CommandModule<object, FindingsArgs> = {
     const rules = args.rule?.flatMap((r) => r.split(','));
     for (const r of rules ?? []) if (!FINDING_RULES.some((x) => x.id === r)) throw new UsageError(`--rule: no rule "${r}" (see ckpt findings --list-rules)`);
 
-    const ck = await openCheckpoint(checkpoint);
+    const ck = await openCheckpointFile(checkpoint);
     try {
       const all = await findFindings(ck, { rules, disassemble: args.disassemble && args.format !== 'sarif' ? disassembleX64 : undefined });
       const shown = all.filter((f) => severityRank(f.severity) >= severityRank(min));
