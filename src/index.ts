@@ -149,7 +149,8 @@ export {
   type RegionKind,
 } from './model/memory/maps.js';
 export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
-export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
+export { parseHex, inThreadRunner, isWindowMatcher, type RegexRunner, type WindowMatcher, type WindowMatch } from './model/memory/matchers.js';
+export { literalSetMatcher, parseLiteralList, type Literal } from './model/memory/literal-set.js';
 
 // model: ELF core files of checkpointed processes
 export {

@@ -27,3 +27,4 @@ export { writeArtifacts, type RecoveredArtifact } from './recover.js';
 export { writeMemoryDump, type DumpedRegion } from './memdump.js';
 
 export { disassembleX64, disassemblerProblem } from './disassemble.js';
+export { compileYara, longestYaraString, type YaraRules } from './yara.js';

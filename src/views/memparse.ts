@@ -5,7 +5,7 @@
 import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMaps, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
 import { renderTree, type TreeNode } from './tree.js';
 import { byteSize, safe, style } from './format.js';
-import { printable, toHex } from './hexdump.js';
+import { escapeBytes, printable, toHex } from './hexdump.js';
 import { table } from './table.js';
 
 export interface MemoryRow {
@@ -80,9 +80,9 @@ function objectJson(o: SharedMemoryObject): Record<string, unknown> {
 }
 
 /** Column layout of the text match lines. */
-export function matchHeader(options: { colour?: boolean } = {}): string {
+export function matchHeader(options: { colour?: boolean; rule?: boolean } = {}): string {
   const s = style(options.colour);
-  return s.bold(`${'PID'.padEnd(7)} ${'ADDRESS'.padEnd(18)} ${'REGION'.padEnd(12)} MATCH`) + '\n';
+  return s.bold(`${'PID'.padEnd(7)} ${'ADDRESS'.padEnd(18)} ${'REGION'.padEnd(12)} ${options.rule ? 'RULE:STRING '.padEnd(20) + ' ' : ''}MATCH`) + '\n';
 }
 
 /**
@@ -100,12 +100,26 @@ export function matchLine(m: MemoryMatch, options: { colour?: boolean; comm?: st
   const body = printable(m.match) + (m.truncated ? '…' : '');
   const hasContext = m.before.length > 0 || m.after.length > 0;
   const text = options.colour ? `${s.dim(before)}${s.red(s.bold(body))}${s.dim(after)}` : hasContext ? `${before}[${body}]${after}` : body;
+  // a YARA match: the rule and string id, and the bytes escaped (\xNN) rather than dotted
+  if (typeof m.tag === 'string') {
+    const esc = escapeBytes(m.match) + (m.truncated ? '…' : '');
+    return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${safe(m.tag).padEnd(20)} ${options.colour ? s.red(s.bold(esc)) : esc}\n`;
+  }
   return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${text}\n`;
 }
 
-/** One match as a JSON value. */
-export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown> {
+/** One match as a JSON value (`indicator`: the literal of an indicator list that matched). */
+export function matchJson(m: MemoryMatch, comm?: string, indicator?: { text: string; line: number }): Record<string, unknown> {
   const o: Record<string, unknown> = {};
+  if (typeof m.tag === 'string') {
+    const colon = m.tag.indexOf(':');
+    o.rule = m.tag.slice(0, colon);
+    o.string_id = m.tag.slice(colon + 1);
+  }
+  if (indicator) {
+    o.indicator = indicator.text;
+    o.indicator_line = indicator.line;
+  }
   if (m.pid !== undefined) o.pid = m.pid;
   if (comm !== undefined) o.comm = comm;
   if (m.address !== undefined) o.address = hex(m.address);
@@ -124,6 +138,7 @@ export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown
   o.length = m.match.length;
   if (m.truncated) o.truncated = true;
   o.match = printable(m.match);
+  if (typeof m.tag === 'string') o.match_escaped = escapeBytes(m.match);
   o.match_hex = toHex(m.match);
   o.before = printable(m.before);
   o.after = printable(m.after);
