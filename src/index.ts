@@ -167,6 +167,9 @@ export {
   type WriteCoreOptions,
 } from './model/coredump/index.js';
 
+// model: searching the files of the root file-system diff (YARA, indicator lists)
+export { findRootfsMatches, type FileMatch } from './model/rootfs-scan.js';
+
 // model: findings of tampering
 export {
   findFindings,

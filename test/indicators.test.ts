@@ -116,3 +116,28 @@ describe('YARA where the native module cannot load', () => {
     expect(ckpt(['memparse', fixture('podman', 'procs-none.tar'), '--search', 'CKPT-HEAP'], env).code).toBe(0);
   });
 });
+
+describe('files of the root file-system diff (findRootfsMatches)', () => {
+  it('finds a literal in a dropped file at its offset, across small windows', async () => {
+    const { openCheckpointFile } = await import('../src/node/index.js');
+    const { findRootfsMatches } = await import('../src/model/rootfs-scan.js');
+    const ck = await openCheckpointFile(fixture('podman', 'compromised-none.tar'));
+    try {
+      let payload = Buffer.alloc(0);
+      for await (const c of ck.rootfsFile('/tmp/payload')) payload = Buffer.concat([payload, c]);
+      const marker = Buffer.from(compromised.rwx.marker);
+      const want = payload.indexOf(marker);
+      expect(want).toBeGreaterThan(0);
+      const base = literalSetMatcher([{ bytes: marker, text: compromised.rwx.marker, line: 1 }]);
+      // a window far smaller than the file: matches across window bounds are still found once
+      const small = { ...base, window: 1000, scan: base.scan };
+      const hits: { path: string; offset: number }[] = [];
+      for await (const h of findRootfsMatches(ck, small)) hits.push({ path: h.path, offset: h.offset });
+      expect(hits).toContainEqual({ path: '/tmp/payload', offset: want });
+      expect(hits.filter((h) => h.path === '/tmp/payload')).toHaveLength(payload.toString('latin1').split(marker.toString('latin1')).length - 1);
+      expect(hits.map((h) => h.path)).toContain('/usr/local/bin/.sysupdate');
+    } finally {
+      await ck.close();
+    }
+  });
+});
