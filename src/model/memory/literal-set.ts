@@ -1,7 +1,7 @@
 /**
  * Many literals searched in one pass (indicator lists: `memparse --search-file`). A Wu-Manber
- * scan: a window as long as the shortest literal slides over the bytes; a table indexed by the
- * window's last two bytes says how far it may jump (most 2-byte blocks of memory, zeros above all,
+ * scan: a window as long as the shortest literal slides over the bytes; a table indexed by (a hash
+ * of) the window's last three bytes says how far it may jump (most 3-byte blocks of memory,
  * end no literal's prefix, so the window jumps by nearly the shortest literal's length); where it
  * may not jump, the literals whose prefix ends in that block are compared in full.
  *
@@ -60,19 +60,22 @@ export function literalSetMatcher(literals: readonly Literal[]): WindowMatcher {
     m = Math.min(m, p.length);
     maxLen = Math.max(maxLen, p.length);
   }
-  const B = m >= 2 ? 2 : 1;
-  const size = B === 2 ? 65536 : 256;
-  const maxShift = m - B + 1;
-  const shift = new Uint16Array(size).fill(Math.min(maxShift, 65535));
+  // blocks of 3 bytes hashed into 2^20 slots (few of them are any literal's, so most windows
+  // jump by nearly the shortest literal's length); 2 or 1 bytes for literals that short
+  const B = m >= 3 ? 3 : m;
+  const BITS = B === 3 ? 20 : B * 8;
+  const size = 1 << BITS;
+  const maxShift = Math.min(m - B + 1, 255);
+  const shift = new Uint8Array(size).fill(maxShift);
   // literals by the block their m-prefix ends with, as a linked list in flat arrays
   const head = new Int32Array(size).fill(-1);
   const next = new Int32Array(pats.length).fill(-1);
-  const block = (p: Uint8Array, end: number) => (B === 2 ? (p[end - 1]! << 8) | p[end]! : p[end]!);
+  const block = (p: Uint8Array, end: number) => (B === 3 ? ((p[end - 2]! << 12) ^ (p[end - 1]! << 6) ^ p[end]!) & (size - 1) : B === 2 ? (p[end - 1]! << 8) | p[end]! : p[end]!);
   for (let k = 0; k < pats.length; k++) {
     const p = pats[k]!;
     for (let j = B - 1; j < m; j++) {
       const g = block(p, j);
-      const s = m - 1 - j;
+      const s = Math.min(m - 1 - j, maxShift);
       if (s < shift[g]!) shift[g] = s;
     }
     const g = block(p, m - 1);
@@ -89,7 +92,7 @@ export function literalSetMatcher(literals: readonly Literal[]): WindowMatcher {
       let pos = from + m - 1;
       const lastPos = Math.min(limit + m - 1, n - 1);
       while (pos <= lastPos) {
-        const g = B === 2 ? (w[pos - 1]! << 8) | w[pos]! : w[pos]!;
+        const g = B === 3 ? ((w[pos - 2]! << 12) ^ (w[pos - 1]! << 6) ^ w[pos]!) & (size - 1) : B === 2 ? (w[pos - 1]! << 8) | w[pos]! : w[pos]!;
         const s = shift[g]!;
         if (s !== 0) {
           pos += s;
