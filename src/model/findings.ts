@@ -7,6 +7,7 @@
  *
  * Runtime-neutral: disassembly is an option (`disassemble`), given by the Node side.
  */
+import { CkptError } from '../errors.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { CheckpointMemory, MemoryRegion, ProcessMemory } from './memory/index.js';
 import { PE_PRESENT, regionBacking } from './memory/index.js';
@@ -567,6 +568,17 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Byte ranges of files of the root file-system diff, in one pass: `path@offset` → bytes (short at the end of a file). */
 async function readFileRanges(checkpoint: Checkpoint, wanted: Map<string, { offset: number; length: number }[]>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
+  try {
+    await readRanges(checkpoint, wanted, out);
+  } catch (e) {
+    // a damaged diff: what was read is kept, the damage is a problem of the checkpoint
+    if (!(e instanceof CkptError)) throw e;
+    checkpoint.noteProblem({ kind: 'damaged', file: e.file ?? 'rootfs-diff.tar', offset: e.offset ?? null, message: e.reason });
+  }
+  return out;
+}
+
+async function readRanges(checkpoint: Checkpoint, wanted: Map<string, { offset: number; length: number }[]>, out: Map<string, Uint8Array>): Promise<void> {
   for await (const m of checkpoint.rootfsMembers()) {
     if (!m.entry) continue;
     const ranges = wanted.get(m.entry.path);
@@ -584,5 +596,4 @@ async function readFileRanges(checkpoint: Checkpoint, wanted: Map<string, { offs
     }
     for (const b of bufs) out.set(`${m.entry.path}@${b.offset}`, b.buf);
   }
-  return out;
 }
