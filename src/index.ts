@@ -29,6 +29,7 @@ export * from './images/messages.js';
 // model: an opened checkpoint as typed objects
 export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './model/checkpoint.js';
 export { ImageSet } from './model/image-set.js';
+export { collectInspectInput, type InspectInput, type InspectParts } from './model/inspect-input.js';
 export type {
   Engine,
   ContainerImage,
@@ -137,6 +138,7 @@ export {
   type SharedKind,
 } from './model/memory/checkpoint-memory.js';
 export type { MissingReason } from './model/memory/pagemap.js';
+export { memoryDump, type MemoryDumpItem } from './model/memory/dump.js';
 export {
   memoryMaps,
   parseProtFilter,

@@ -70,6 +70,18 @@ describe('where Node-only code lives', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('CLI commands import the library only through the package entry (src/node/index.ts)', () => {
+    const offenders: string[] = [];
+    for (const f of sourceFiles().filter((f) => f.startsWith('cli/commands/'))) {
+      const text = readFileSync(join(ROOT, 'src', f), 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (spec !== '../../node/index.js' && !spec.startsWith('./') && !/^\.\.\/[^/]+\.js$/.test(spec)) offenders.push(`${f}: ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('the check sees a Node import where there is one', () => {
     const text = readFileSync(join(ROOT, 'src', 'node', 'open.ts'), 'utf8');
     expect(text).toMatch(/from 'node:fs'/);

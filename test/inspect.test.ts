@@ -4,7 +4,7 @@ import { openSource } from '../src/node/index.js';
 import type { CheckpointSource, SourceEntry } from '../src/source/types.js';
 import { openCheckpoint } from '../src/model/index.js';
 import { inspectJson, inspectTree, type InspectOptions } from '../src/views/index.js';
-import { collectInspectInput } from '../src/cli/commands/inspect.js';
+import { collectInspectInput } from '../src/model/inspect-input.js';
 import { fixture } from './helpers.js';
 
 const ALL: InspectOptions = { psTree: true, psTreeCmd: true, psTreeEnv: true, files: true, sockets: true, mounts: true, stats: true, metadata: true };

@@ -151,6 +151,17 @@ export class Checkpoint {
     return this._byPid.get(pid);
   }
 
+  /**
+   * The roots of the tree to show: the process `pid` (its subtree), or every root when `pid` is
+   * undefined; undefined when no process has that pid.
+   */
+  subtree(pid?: number): Process[] | undefined {
+    if (pid === undefined) return this.roots;
+    const p = this.process(pid);
+    return p ? [p] : undefined;
+  }
+
+
   /** Every pid, ascending. */
   get pids(): number[] {
     return this.tasks.processes.map((p) => p.pid).sort((a, b) => a - b);

@@ -131,8 +131,18 @@ function credentials(c: CredsEntry | undefined): Credentials | undefined {
 }
 
 /** Builds the process tree, files and sockets. Missing per-process images are tolerated (dead tasks have none). */
-export function buildTasks(images: ImageSet): TaskModel {
-  const pstree = images.imageEntries<PstreeEntry>('pstree.img');
+/** The files of the checkpoint by id, and what other images say about them. */
+interface FileTables {
+  files: Map<number, FileEntry>;
+  remaps: Map<number, RemapFilePathEntry>;
+  /** Bytes queued in each pipe, by pipe id. */
+  pipeData: Map<number, number>;
+  /** Bytes queued on each socket, by socket id. */
+  skQueues: Map<number, number>;
+  memfds: Map<number, MemfdInodeEntry>;
+}
+
+function readFileTables(images: ImageSet): FileTables {
   const files = new Map<number, FileEntry>();
   for (const f of images.imageEntries<FileEntry>('files.img')) files.set(f.id, f);
   // old CRIU: per-type images instead of files.img
@@ -154,15 +164,20 @@ export function buildTasks(images: ImageSet): TaskModel {
   for (const q of images.imageEntries<SkPacketEntry>('sk-queues.img')) skQueues.set(q.id_for, (skQueues.get(q.id_for) ?? 0) + q.length);
   const memfds = new Map<number, MemfdInodeEntry>();
   for (const m of images.imageEntries<MemfdInodeEntry>('memfd.img')) memfds.set(Number(m.inode_id), m);
+  return { files, remaps, pipeData, skQueues, memfds };
+}
 
-  // First pass: every process's fd table, to know who holds which file.
-  interface Raw {
-    entry: PstreeEntry;
-    core?: CoreEntry;
-    fdinfo: FdinfoEntry[];
-  }
-  const raws: Raw[] = [];
-  const holders = new Map<number, Holder[]>(); // file id → holders
+/** One pstree entry with its core image and fd table. */
+interface RawTask {
+  entry: PstreeEntry;
+  core?: CoreEntry;
+  fdinfo: FdinfoEntry[];
+}
+
+/** Every process's fd table, and who holds which file (file id → holders). */
+function readFdTables(images: ImageSet, pstree: PstreeEntry[]): { raws: RawTask[]; holders: Map<number, Holder[]> } {
+  const raws: RawTask[] = [];
+  const holders = new Map<number, Holder[]>();
   for (const entry of pstree) {
     const core = images.imageEntries<CoreEntry>(`core-${entry.pid}.img`)[0];
     const ids = core?.ids ?? images.imageEntries<TaskKobjIdsEntry>(`ids-${entry.pid}.img`)[0];
@@ -174,98 +189,76 @@ export function buildTasks(images: ImageSet): TaskModel {
       holders.set(fi.id, list);
     }
   }
-  // pipes by pipe_id, unix sockets by inode
-  const pipeHolders = new Map<number, Holder[]>();
-  const unixByIno = new Map<number, FileEntry>();
-  for (const f of files.values()) {
-    if (f.pipe) pipeHolders.set(f.pipe.pipe_id, [...(pipeHolders.get(f.pipe.pipe_id) ?? []), ...(holders.get(f.id) ?? [])]);
-    if (f.usk) unixByIno.set(f.usk.ino, f);
+  return { raws, holders };
+}
+
+/** A process without its files: ids, name, state, credentials, seccomp, threads, cwd, root, exe. */
+function describeProcess({ entry, core }: RawTask, images: ImageSet, tables: FileTables): Process {
+  const files = tables.files;
+  const tc = core?.tc;
+  const state: ProcessState = tc ? (TASK_STATES[tc.task_state] ?? 'unknown') : 'unknown';
+  const proc: Process = {
+    pid: entry.pid,
+    ppid: entry.ppid,
+    pgid: entry.pgid,
+    sid: entry.sid,
+    comm: tc?.comm ?? core?.thread_core?.comm ?? '',
+    state,
+    task_state: tc ? (CRIU_TASK_STATES[tc.task_state] ?? String(tc.task_state)) : 'unknown',
+    threads: [],
+    files: [],
+    children: [],
+  };
+  if (tc && state === 'zombie') {
+    proc.exit_code = tc.exit_code;
+    const w = decodeWaitStatus(tc.exit_code);
+    if (w.signal !== undefined) proc.exit_signal = signalName(w.signal);
+    else proc.exit_status = w.status;
   }
+  if (tc && state === 'stopped' && tc.stop_signo) proc.stop_signal = signalName(tc.stop_signo);
 
-  const sockets: Socket[] = [];
-  const processes: Process[] = [];
+  const creds = core?.thread_core?.creds ?? images.imageEntries<CredsEntry>(`creds-${entry.pid}.img`)[0];
+  proc.credentials = credentials(creds);
+  // CRIU records seccomp_mode only when it is not 0 (disabled)
+  const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode ?? (core?.thread_core ? 0 : undefined);
+  if (sm !== undefined) proc.seccomp = SECCOMP[sm];
 
-  for (const { entry, core, fdinfo } of raws) {
-    const tc = core?.tc;
-    const state: ProcessState = tc ? (TASK_STATES[tc.task_state] ?? 'unknown') : 'unknown';
-    const proc: Process = {
-      pid: entry.pid,
-      ppid: entry.ppid,
-      pgid: entry.pgid,
-      sid: entry.sid,
-      comm: tc?.comm ?? core?.thread_core?.comm ?? '',
-      state,
-      task_state: tc ? (CRIU_TASK_STATES[tc.task_state] ?? String(tc.task_state)) : 'unknown',
-      threads: [],
-      files: [],
-      children: [],
-    };
-    if (tc && state === 'zombie') {
-      proc.exit_code = tc.exit_code;
-      const w = decodeWaitStatus(tc.exit_code);
-      if (w.signal !== undefined) proc.exit_signal = signalName(w.signal);
-      else proc.exit_status = w.status;
+  // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
+  const tids = entry.threads.length > 0 && state !== 'zombie' ? entry.threads : [entry.pid];
+  for (const tid of tids) {
+    const tcore = tid === entry.pid ? core : images.imageEntries<CoreEntry>(`core-${tid}.img`)[0];
+    const t: Thread = { tid, comm: tcore?.thread_core?.comm ?? (tid === entry.pid ? proc.comm : undefined) };
+    if (tid !== entry.pid && tcore?.thread_core?.creds) {
+      const tcred = credentials(tcore.thread_core.creds);
+      // only when they differ from the main thread's (setuid in one thread, …)
+      if (JSON.stringify(tcred) !== JSON.stringify(proc.credentials)) t.credentials = tcred;
     }
-    if (tc && state === 'stopped' && tc.stop_signo) proc.stop_signal = signalName(tc.stop_signo);
-
-    const creds = core?.thread_core?.creds ?? images.imageEntries<CredsEntry>(`creds-${entry.pid}.img`)[0];
-    proc.credentials = credentials(creds);
-    // CRIU records seccomp_mode only when it is not 0 (disabled)
-    const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode ?? (core?.thread_core ? 0 : undefined);
-    if (sm !== undefined) proc.seccomp = SECCOMP[sm];
-
-    // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
-    const tids = entry.threads.length > 0 && state !== 'zombie' ? entry.threads : [entry.pid];
-    for (const tid of tids) {
-      const tcore = tid === entry.pid ? core : images.imageEntries<CoreEntry>(`core-${tid}.img`)[0];
-      const t: Thread = { tid, comm: tcore?.thread_core?.comm ?? (tid === entry.pid ? proc.comm : undefined) };
-      if (tid !== entry.pid && tcore?.thread_core?.creds) {
-        const tcred = credentials(tcore.thread_core.creds);
-        // only when they differ from the main thread's (setuid in one thread, …)
-        if (JSON.stringify(tcred) !== JSON.stringify(proc.credentials)) t.credentials = tcred;
-      }
-      const tsm = tcore?.thread_core?.seccomp_mode ?? (tcore?.thread_core ? 0 : undefined);
-      if (tsm !== undefined) t.seccomp = SECCOMP[tsm];
-      proc.threads.push(t);
-    }
-    // the main thread first
-    proc.threads.sort((a, b) => (a.tid === entry.pid ? -1 : b.tid === entry.pid ? 1 : 0));
-
-    const fs = images.imageEntries<FsEntry>(`fs-${entry.pid}.img`)[0];
-    if (fs) {
-      proc.cwd = regName(files.get(fs.cwd_id));
-      proc.root = regName(files.get(fs.root_id));
-    }
-    const mm = images.imageEntries<MmEntry>(`mm-${entry.pid}.img`)[0];
-    if (mm) {
-      const exe = files.get(mm.exe_file_id);
-      if (exe?.memfd) {
-        const name = memfds.get(exe.memfd.inode_id)?.name ?? '';
-        proc.exe = name.startsWith('memfd:') ? name : `memfd:${name}`;
-      } else proc.exe = regName(exe);
-      if (exe?.reg && isRemapped(remaps.get(exe.id))) proc.exe_deleted = true;
-    }
-
-    for (const fi of [...fdinfo].sort((a, b) => a.fd - b.fd)) {
-      const f = files.get(fi.id);
-      const of = describeFile(fi, f, {
-        remaps,
-        pipeData,
-        pipeHolders,
-        memfds,
-        self: { pid: entry.pid, fd: fi.fd },
-      });
-      const sk = f ? socketOf(f, entry.pid, fi.fd, images, skQueues, unixByIno, holders) : undefined;
-      if (sk) {
-        of.socket = sk;
-        sockets.push(sk);
-        if (sk.kind === 'unix' && sk.peer && sk.peer.pid >= 0) of.peers = [{ pid: sk.peer.pid, fd: sk.peer.fd, ino: sk.peer.ino, name: sk.peer.name }];
-      }
-      proc.files.push(of);
-    }
-    processes.push(proc);
+    const tsm = tcore?.thread_core?.seccomp_mode ?? (tcore?.thread_core ? 0 : undefined);
+    if (tsm !== undefined) t.seccomp = SECCOMP[tsm];
+    proc.threads.push(t);
   }
+  // the main thread first
+  proc.threads.sort((a, b) => (a.tid === entry.pid ? -1 : b.tid === entry.pid ? 1 : 0));
 
+  const fs = images.imageEntries<FsEntry>(`fs-${entry.pid}.img`)[0];
+  if (fs) {
+    proc.cwd = regName(files.get(fs.cwd_id));
+    proc.root = regName(files.get(fs.root_id));
+  }
+  const mm = images.imageEntries<MmEntry>(`mm-${entry.pid}.img`)[0];
+  if (mm) {
+    const exe = files.get(mm.exe_file_id);
+    if (exe?.memfd) {
+      const name = tables.memfds.get(exe.memfd.inode_id)?.name ?? '';
+      proc.exe = name.startsWith('memfd:') ? name : `memfd:${name}`;
+    } else proc.exe = regName(exe);
+    if (exe?.reg && isRemapped(tables.remaps.get(exe.id))) proc.exe_deleted = true;
+  }
+  return proc;
+}
+
+/** Links processes into a tree (children by pid) and returns its roots; a parent cycle is cut. */
+function linkTree(processes: Process[]): Process[] {
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const roots: Process[] = [];
   for (const p of processes) {
@@ -294,7 +287,41 @@ export function buildTasks(images: ImageSet): TaskModel {
     reach(p);
   }
   for (const p of processes) p.children.sort((a, b) => a.pid - b.pid);
-  return { processes, roots, sockets };
+  return roots;
+}
+
+export function buildTasks(images: ImageSet): TaskModel {
+  const pstree = images.imageEntries<PstreeEntry>('pstree.img');
+  const tables = readFileTables(images);
+  const { files, remaps, pipeData, skQueues, memfds } = tables;
+  const { raws, holders } = readFdTables(images, pstree);
+  // pipes by pipe_id, unix sockets by inode
+  const pipeHolders = new Map<number, Holder[]>();
+  const unixByIno = new Map<number, FileEntry>();
+  for (const f of files.values()) {
+    if (f.pipe) pipeHolders.set(f.pipe.pipe_id, [...(pipeHolders.get(f.pipe.pipe_id) ?? []), ...(holders.get(f.id) ?? [])]);
+    if (f.usk) unixByIno.set(f.usk.ino, f);
+  }
+
+  const sockets: Socket[] = [];
+  const processes: Process[] = [];
+  for (const raw of raws) {
+    const proc = describeProcess(raw, images, tables);
+    const pid = raw.entry.pid;
+    for (const fi of [...raw.fdinfo].sort((a, b) => a.fd - b.fd)) {
+      const f = files.get(fi.id);
+      const of = describeFile(fi, f, { remaps, pipeData, pipeHolders, memfds, self: { pid, fd: fi.fd } });
+      const sk = f ? socketOf(f, pid, fi.fd, images, skQueues, unixByIno, holders) : undefined;
+      if (sk) {
+        of.socket = sk;
+        sockets.push(sk);
+        if (sk.kind === 'unix' && sk.peer && sk.peer.pid >= 0) of.peers = [{ pid: sk.peer.pid, fd: sk.peer.fd, ino: sk.peer.ino, name: sk.peer.name }];
+      }
+      proc.files.push(of);
+    }
+    processes.push(proc);
+  }
+  return { processes, roots: linkTree(processes), sockets };
 }
 
 /**
@@ -335,6 +362,113 @@ interface FileContext {
   self: Holder;
 }
 
+/** The payloads a files.img entry can carry, each with how it is shown (in CRIU's order of precedence). */
+type FilePayload = 'reg' | 'pipe' | 'fifo' | 'memfd' | 'isk' | 'usk' | 'psk' | 'nlsk' | 'efd' | 'epfd' | 'sgfd' | 'tfd' | 'ify' | 'ffy' | 'nsf' | 'tty' | 'tunf' | 'ext' | 'bpf' | 'pidfd';
+
+const FILE_DESCRIBERS: { [K in FilePayload]: (e: NonNullable<FileEntry[K]>, of: OpenFile, ctx: FileContext, f: FileEntry) => void } = {
+  reg: (r, of, ctx, f) => {
+    of.path = r.name;
+    of.flags = openFlagsText(r.flags);
+    of.pos = toNumber(r.pos);
+    if (r.size !== undefined) of.size = toNumber(r.size);
+    if (isRemapped(ctx.remaps.get(f.id))) of.deleted = true;
+  },
+  pipe: (p, of, ctx) => {
+    of.path = `pipe[${p.pipe_id}]`;
+    of.flags = openFlagsText(p.flags);
+    of.pipe_id = p.pipe_id;
+    of.peers = (ctx.pipeHolders.get(p.pipe_id) ?? []).filter((h) => !(h.pid === ctx.self.pid && h.fd === ctx.self.fd)).map((h) => ({ pid: h.pid, fd: h.fd }));
+    const q = ctx.pipeData.get(p.pipe_id);
+    if (q) of.queued = q;
+  },
+  fifo: (p, of) => {
+    of.path = `fifo[${p.pipe_id}]`;
+    of.pipe_id = p.pipe_id;
+  },
+  memfd: (mf, of, ctx) => {
+    const m = ctx.memfds.get(mf.inode_id);
+    const name = m?.name ?? '';
+    of.path = name.startsWith('memfd:') ? name : `memfd:${name}`;
+    of.flags = openFlagsText(mf.flags);
+    of.pos = toNumber(mf.pos);
+    if (m) of.size = toNumber(m.size);
+  },
+  isk: (k, of) => {
+    of.path = `socket:[${k.ino}]`;
+    of.flags = openFlagsText(k.flags);
+  },
+  usk: (k, of) => {
+    of.path = `socket:[${k.ino}]`;
+    of.flags = openFlagsText(k.flags);
+  },
+  psk: (k, of) => {
+    of.path = `socket:[packet ${k.id}]`;
+    of.flags = openFlagsText(k.flags);
+  },
+  nlsk: (k, of) => {
+    of.path = `socket:[${k.ino}]`;
+    of.flags = openFlagsText(k.flags);
+  },
+  efd: (e, of) => {
+    of.path = 'anon_inode:[eventfd]';
+    of.flags = openFlagsText(e.flags);
+    of.details = { count: toNumber(e.counter) };
+  },
+  epfd: (e, of) => {
+    of.path = 'anon_inode:[eventpoll]';
+    of.flags = openFlagsText(e.flags);
+    of.details = { targets: e.tfd.map((t) => `fd ${t.tfd} events 0x${t.events.toString(16)} data 0x${toNumber(t.data).toString(16)}`) };
+  },
+  sgfd: (e, of) => {
+    of.path = 'anon_inode:[signalfd]';
+    of.flags = openFlagsText(e.flags);
+    const mask = toNumber(e.sigmask);
+    const sigs: string[] = [];
+    for (let s = 1; s <= 64; s++) if (Math.floor(mask / 2 ** (s - 1)) % 2 === 1) sigs.push(signalName(s));
+    of.details = { sigmask: `0x${mask.toString(16)}`, signals: sigs };
+  },
+  tfd: (e, of) => {
+    of.path = 'anon_inode:[timerfd]';
+    of.flags = openFlagsText(e.flags);
+    of.details = {
+      clock: CLOCKS[e.clockid] ?? String(e.clockid),
+      value_sec: toNumber(e.vsec),
+      interval_sec: toNumber(e.isec),
+      ticks: toNumber(e.ticks),
+    };
+  },
+  ify: (e, of) => {
+    of.path = 'anon_inode:inotify';
+    of.flags = openFlagsText(e.flags);
+    of.details = { watches: e.wd.map((w) => `wd ${w.wd} mask 0x${w.mask.toString(16)}${w.f_handle?.path ? ` ${w.f_handle.path}` : ''} ino ${toNumber(w.i_ino)}`) };
+  },
+  ffy: (e, of) => {
+    of.path = 'anon_inode:[fanotify]';
+    of.flags = openFlagsText(e.flags);
+  },
+  nsf: (e, of) => {
+    of.path = `ns:[${e.ns_id}]`;
+    of.flags = openFlagsText(e.flags);
+  },
+  tty: (e, of) => {
+    of.path = `tty[${e.tty_info_id}]`;
+    of.flags = openFlagsText(e.flags);
+  },
+  tunf: (e, of) => {
+    of.path = `/dev/net/tun${e.netdev ? ` (${e.netdev})` : ''}`;
+  },
+  ext: (e, of) => {
+    of.path = `ext[${e.id}]`;
+  },
+  bpf: (_e, of) => {
+    of.path = 'anon_inode:bpf-map';
+  },
+  pidfd: (e, of) => {
+    of.path = `anon_inode:[pidfd] pid ${e.nspid}`;
+  },
+};
+const FILE_PAYLOADS = Object.keys(FILE_DESCRIBERS) as FilePayload[];
+
 function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContext): OpenFile {
   const type = FD_TYPES[fi.type] ?? `TYPE_${fi.type}`;
   const of: OpenFile = { fd: fi.fd, fileId: fi.id, type, path: '', cloexec: (fi.flags & 1) !== 0 };
@@ -342,90 +476,9 @@ function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContex
     of.path = `${type.toLowerCase()}:[${fi.id}]`;
     return of;
   }
-  if (f.reg) {
-    const r = f.reg;
-    of.path = r.name;
-    of.flags = openFlagsText(r.flags);
-    of.pos = toNumber(r.pos);
-    if (r.size !== undefined) of.size = toNumber(r.size);
-    if (isRemapped(ctx.remaps.get(f.id))) of.deleted = true;
-  } else if (f.pipe) {
-    of.path = `pipe[${f.pipe.pipe_id}]`;
-    of.flags = openFlagsText(f.pipe.flags);
-    of.pipe_id = f.pipe.pipe_id;
-    of.peers = (ctx.pipeHolders.get(f.pipe.pipe_id) ?? []).filter((h) => !(h.pid === ctx.self.pid && h.fd === ctx.self.fd)).map((h) => ({ pid: h.pid, fd: h.fd }));
-    const q = ctx.pipeData.get(f.pipe.pipe_id);
-    if (q) of.queued = q;
-  } else if (f.fifo) {
-    of.path = `fifo[${f.fifo.pipe_id}]`;
-    of.pipe_id = f.fifo.pipe_id;
-  } else if (f.memfd) {
-    const m = ctx.memfds.get(f.memfd.inode_id);
-    const name = m?.name ?? '';
-    of.path = name.startsWith('memfd:') ? name : `memfd:${name}`;
-    of.flags = openFlagsText(f.memfd.flags);
-    of.pos = toNumber(f.memfd.pos);
-    if (m) of.size = toNumber(m.size);
-  } else if (f.isk) {
-    of.path = `socket:[${f.isk.ino}]`;
-    of.flags = openFlagsText(f.isk.flags);
-  } else if (f.usk) {
-    of.path = `socket:[${f.usk.ino}]`;
-    of.flags = openFlagsText(f.usk.flags);
-  } else if (f.psk) {
-    of.path = `socket:[packet ${f.psk.id}]`;
-    of.flags = openFlagsText(f.psk.flags);
-  } else if (f.nlsk) {
-    of.path = `socket:[${f.nlsk.ino}]`;
-    of.flags = openFlagsText(f.nlsk.flags);
-  } else if (f.efd) {
-    of.path = 'anon_inode:[eventfd]';
-    of.flags = openFlagsText(f.efd.flags);
-    of.details = { count: toNumber(f.efd.counter) };
-  } else if (f.epfd) {
-    of.path = 'anon_inode:[eventpoll]';
-    of.flags = openFlagsText(f.epfd.flags);
-    of.details = { targets: f.epfd.tfd.map((t) => `fd ${t.tfd} events 0x${t.events.toString(16)} data 0x${toNumber(t.data).toString(16)}`) };
-  } else if (f.sgfd) {
-    of.path = 'anon_inode:[signalfd]';
-    of.flags = openFlagsText(f.sgfd.flags);
-    const mask = toNumber(f.sgfd.sigmask);
-    const sigs: string[] = [];
-    for (let s = 1; s <= 64; s++) if (Math.floor(mask / 2 ** (s - 1)) % 2 === 1) sigs.push(signalName(s));
-    of.details = { sigmask: `0x${mask.toString(16)}`, signals: sigs };
-  } else if (f.tfd) {
-    of.path = 'anon_inode:[timerfd]';
-    of.flags = openFlagsText(f.tfd.flags);
-    of.details = {
-      clock: CLOCKS[f.tfd.clockid] ?? String(f.tfd.clockid),
-      value_sec: toNumber(f.tfd.vsec),
-      interval_sec: toNumber(f.tfd.isec),
-      ticks: toNumber(f.tfd.ticks),
-    };
-  } else if (f.ify) {
-    of.path = 'anon_inode:inotify';
-    of.flags = openFlagsText(f.ify.flags);
-    of.details = { watches: f.ify.wd.map((w) => `wd ${w.wd} mask 0x${w.mask.toString(16)}${w.f_handle?.path ? ` ${w.f_handle.path}` : ''} ino ${toNumber(w.i_ino)}`) };
-  } else if (f.ffy) {
-    of.path = 'anon_inode:[fanotify]';
-    of.flags = openFlagsText(f.ffy.flags);
-  } else if (f.nsf) {
-    of.path = `ns:[${f.nsf.ns_id}]`;
-    of.flags = openFlagsText(f.nsf.flags);
-  } else if (f.tty) {
-    of.path = `tty[${f.tty.tty_info_id}]`;
-    of.flags = openFlagsText(f.tty.flags);
-  } else if (f.tunf) {
-    of.path = `/dev/net/tun${f.tunf.netdev ? ` (${f.tunf.netdev})` : ''}`;
-  } else if (f.ext) {
-    of.path = `ext[${f.ext.id}]`;
-  } else if (f.bpf) {
-    of.path = 'anon_inode:bpf-map';
-  } else if (f.pidfd) {
-    of.path = `anon_inode:[pidfd] pid ${f.pidfd.nspid}`;
-  } else {
-    of.path = `${type.toLowerCase()}:[${f.id}]`;
-  }
+  const payload = FILE_PAYLOADS.find((k) => f[k]);
+  if (payload) (FILE_DESCRIBERS[payload] as (e: unknown, of: OpenFile, ctx: FileContext, f: FileEntry) => void)(f[payload], of, ctx, f);
+  else of.path = `${type.toLowerCase()}:[${f.id}]`;
   return of;
 }
 

@@ -7,10 +7,26 @@ export * from '../index.js';
 
 // views: model objects -> text, as the CLI prints them (not in @ckpt/core/core: the tables use
 // cli-table3, which needs Node's util and os)
-export { inspectTree, renderTree, type TreeNode, type InspectOptions, type InspectInput } from '../views/tree.js';
+export { inspectTree, renderTree, normaliseInspectOptions, type TreeNode, type InspectOptions } from '../views/tree.js';
 export { inspectJson, inspectObject } from '../views/inspect-json.js';
-export { showTable, listTable, type ShowRow, type ListEntry } from '../views/table.js';
+export { showTable, listTable, hashLines, type ShowRow, type ListEntry } from '../views/table.js';
 export { diffTree, diffJson, type DiffViewOptions } from '../views/diff.js';
+export { Hexdump } from '../views/hexdump.js';
+export {
+  memoryRows,
+  memoryTable,
+  memoryTableJson,
+  regionHeader,
+  regionsJson,
+  missingLine,
+  matchHeader,
+  matchLine,
+  matchJson,
+  mapsTable,
+  mapsTree,
+  mapsJson,
+  type MemoryRow,
+} from '../views/memparse.js';
 export { safe } from '../views/format.js';
 export { findingsText, findingsJson, findingsSarif, findingJson } from '../views/findings.js';
 

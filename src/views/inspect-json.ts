@@ -11,7 +11,7 @@ import type { NetworkInterface, OpenFile, Process, ProcessArguments, Socket } fr
 import { escapeBytes, rfc3339 } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 import type { ArtifactPreview } from '../model/evidence.js';
-import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from './tree.js';
+import { normaliseInspectOptions, type InspectInput, type InspectOptions } from './tree.js';
 
 type J = Record<string, unknown>;
 
@@ -195,7 +195,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
     });
   }
   const needTasks = o.psTree || o.files || o.sockets;
-  const roots = needTasks ? (selectRoots(ck, o.pid) ?? []) : [];
+  const roots = needTasks ? (ck.subtree(o.pid) ?? []) : [];
   const pids = pidsOf(roots);
   const procs = needTasks ? ck.processes.filter((p) => pids.has(p.pid)) : [];
   if (o.psTree) node.process_tree = roots.length === 1 ? psNode(roots[0]!, o, input.arguments) : roots.map((r) => psNode(r, o, input.arguments));

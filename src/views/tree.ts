@@ -5,6 +5,7 @@
  */
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import type { InspectInput, InspectParts } from '../model/inspect-input.js';
 import { byteSize, duration, escapeBytes, hostPort, rfc3339, safe, style, type Style } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 import type { ArtifactPreview } from '../model/evidence.js';
@@ -29,31 +30,11 @@ export function renderTree(root: TreeNode): string {
 }
 
 /** What `ckpt inspect` shows; with none set, only the container facts and sizes. */
-export interface InspectOptions {
-  psTree?: boolean;
-  /** Show each process's full command line (from memory) instead of its name. */
-  psTreeCmd?: boolean;
-  /** Show each process's environment (from memory). */
-  psTreeEnv?: boolean;
-  files?: boolean;
-  sockets?: boolean;
-  mounts?: boolean;
-  stats?: boolean;
-  metadata?: boolean;
-  /** Only the subtree of this process. */
-  pid?: number;
+export interface InspectOptions extends InspectParts {
   colour?: boolean;
 }
 
-export interface InspectInput {
-  checkpoint: Checkpoint;
-  /** argv and environment by pid (read by the caller when psTreeCmd or psTreeEnv is set). */
-  arguments?: Map<number, ProcessArguments>;
-  /** The first bytes of ghost files and queues, by `pid:fd` (read by the caller for files and sockets). */
-  previews?: Map<string, ArtifactPreview[]>;
-  /** The archive's SHA-256 (read by the caller for metadata); null for a directory. */
-  archiveSha256?: string | null;
-}
+export type { InspectInput };
 
 /** Preview lines of the bytes an fd holds: `recv 24 B: "CKPT-…"` (escaped, at most the preview's length). */
 function previewNodes(previews: Map<string, ArtifactPreview[]> | undefined, pid: number, fd: number): TreeNode[] | undefined {
@@ -241,13 +222,6 @@ export function socketText(sk: Socket): string {
   return `${sk.protocol} ifindex ${sk.ifindex} (${bufs}${queued})`;
 }
 
-/** The subtree of `pid`, or the whole tree; undefined when pid is not in the checkpoint. */
-export function selectRoots(ck: Checkpoint, pid: number | undefined): Process[] | undefined {
-  if (pid === undefined) return ck.roots;
-  const p = ck.process(pid);
-  return p ? [p] : undefined;
-}
-
 function processNode(p: Process, parent: Process | undefined, o: InspectOptions, args: Map<number, ProcessArguments> | undefined, s: Style, depth = 0, previews?: Map<string, ArtifactPreview[]>): TreeNode {
   const a = args?.get(p.pid);
   // with --ps-tree-cmd the command line replaces the name, as in checkpointctl; the name is kept
@@ -300,7 +274,7 @@ function mountsNodes(ck: Checkpoint): TreeNode[] {
   return out;
 }
 
-/** The `ckpt inspect` tree of one checkpoint. Throws nothing; an unknown pid must be checked by the caller (selectRoots). */
+/** The `ckpt inspect` tree of one checkpoint. Throws nothing; an unknown pid must be checked by the caller (Checkpoint.subtree). */
 export function inspectTree(input: InspectInput, options: InspectOptions): string {
   const o = normaliseInspectOptions(options);
   const s = style(o.colour);
@@ -309,7 +283,7 @@ export function inspectTree(input: InspectInput, options: InspectOptions): strin
   if (o.stats) nodes.push(statsNode(ck));
   if (o.metadata) nodes.push(metadataNode(ck, input.archiveSha256));
   if (o.psTree) {
-    const roots = selectRoots(ck, o.pid) ?? [];
+    const roots = ck.subtree(o.pid) ?? [];
     nodes.push({ text: 'Process tree', children: roots.map((r) => processNode(r, undefined, o, input.arguments, s, 0, input.previews)) });
   }
   if (o.mounts) nodes.push(...mountsNodes(ck));

@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node/index.js';
-import { decodeImages } from '../../images/select.js';
-import { stringifyJson } from '../../images/index.js';
+import { decodeImages, openSource, stringifyJson } from '../../node/index.js';
 import { out } from '../io.js';
 
 interface DecodeArgs {

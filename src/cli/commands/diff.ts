@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { nodeSha256, openSource } from '../../node/index.js';
-import { diffCheckpoints, openForDiff, type DiffInput } from '../../model/diff.js';
-import { diffJson, diffTree } from '../../views/index.js';
+import { diffCheckpoints, diffJson, diffTree, nodeSha256, openForDiff, openSource, type DiffInput } from '../../node/index.js';
 import { out, useColour } from '../io.js';
 
 interface DiffArgs {

@@ -1,10 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpointFile } from '../../node/index.js';
-import type { Checkpoint } from '../../model/checkpoint.js';
-import type { Process } from '../../model/types.js';
-import { subtreeProcesses } from '../../model/processes.js';
-import { artifactPreviews } from '../../model/evidence.js';
-import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
+import { collectInspectInput, inspectJson, inspectTree, normaliseInspectOptions, openCheckpointFile, type InspectInput, type InspectOptions } from '../../node/index.js';
 import { out, useColour } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
@@ -23,10 +18,6 @@ interface InspectArgs {
   format: 'tree' | 'json';
 }
 
-function subtreePids(roots: Process[]): number[] {
-  return subtreeProcesses(roots).map((p) => p.pid);
-}
-
 export function inspectOptions(args: InspectArgs): InspectOptions {
   const all = args.all;
   return normaliseInspectOptions({
@@ -43,24 +34,11 @@ export function inspectOptions(args: InspectArgs): InspectOptions {
   });
 }
 
-/** Gathers what the views need from one checkpoint: argv/env from memory only when asked. */
-export async function collectInspectInput(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
-  const input: InspectInput = { checkpoint: ck };
-  if (o.psTree) {
-    const roots = selectRoots(ck, o.pid);
-    if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
-    if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
-  }
-  if (o.files || o.sockets) input.previews = await artifactPreviews(ck);
-  if (o.metadata) input.archiveSha256 = (await ck.source.archiveSha256?.()) ?? null;
-  // compute every lazily built part now, so that image errors surface before anything is printed
-  void ck.container;
-  void ck.sizes;
-  if (o.stats) void ck.statistics;
-  if (o.psTree) void ck.processes;
-  if (o.mounts) void ck.mounts;
-  return input;
-}
+/** How each --format prints: `one` checkpoint as soon as it is read, or `all` of them at the end. */
+const RENDERERS: Record<InspectArgs['format'], { one?: (input: InspectInput, o: InspectOptions) => string; all?: (inputs: InspectInput[], o: InspectOptions) => string }> = {
+  tree: { one: inspectTree },
+  json: { all: inspectJson },
+};
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <checkpoint..>',
@@ -85,22 +63,25 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   handler: async (args) => {
     if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
     const o = inspectOptions(args);
+    const render = RENDERERS[args.format];
     const inputs: InspectInput[] = [];
     try {
       for (const path of args.checkpoint) {
         const ck = await openCheckpointFile(path, { hashArchive: o.metadata });
         let kept = false;
         try {
+          if (o.psTree && !ck.subtree(o.pid)) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
           const input = await collectInspectInput(ck, o);
-          if (args.format === 'json') {
+          if (render.one) await out(render.one(input, o));
+          else {
             inputs.push(input);
             kept = true;
-          } else await out(inspectTree(input, o));
+          }
         } finally {
           if (!kept) await ck.close();
         }
       }
-      if (args.format === 'json') await out(inspectJson(inputs, o));
+      if (render.all) await out(render.all(inputs, o));
     } finally {
       for (const i of inputs) await i.checkpoint.close();
     }

@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 import * as path from 'node:path';
-import { openCheckpointFile, checkpointFiles } from '../../node/index.js';
-import { CkptError } from '../../errors.js';
-import { listTable, type ListEntry } from '../../views/index.js';
+import { checkpointFiles, CkptError, listTable, openCheckpointFile, type ListEntry } from '../../node/index.js';
 import { out, useColour } from '../io.js';
 
 export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';

@@ -1,15 +1,29 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node/index.js';
-import { CkptError } from '../../errors.js';
-import { ImageSet } from '../../model/image-set.js';
 import {
   CheckpointMemory,
+  CkptError,
   compileRegex,
+  Hexdump,
+  ImageSet,
+  mapsJson,
+  mapsTable,
+  mapsTree,
+  matchHeader,
+  matchJson,
+  matchLine,
+  memoryDump,
   memoryMaps,
+  memoryRows,
+  memoryTable,
+  memoryTableJson,
+  missingLine,
+  openSource,
   parseAddressFilter,
   parseHex,
   parseProtFilter,
   parseRegionKinds,
+  regionHeader,
+  regionsJson,
   REGION_KINDS,
   searchCheckpoint,
   literalSetMatcher,
@@ -17,14 +31,14 @@ import {
   type Literal,
   type MemoryMatch,
   type WindowMatcher,
+  stringifyJson,
+  workerRegexRunner,
   type MapsFilter,
+  type MemoryRow,
+  type ProcessMaps,
   type ProcessMemory,
-} from '../../model/memory/index.js';
-import { workerRegexRunner } from '../../node/regex-worker.js';
+} from '../../node/index.js';
 import { readTextFile } from '../../node/file-io.js';
-import { stringifyJson } from '../../images/index.js';
-import { Hexdump } from '../../views/hexdump.js';
-import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
 import { fileWriter, out, useColour } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
@@ -187,9 +201,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
         const memory = await CheckpointMemory.load(images, { pageSize: ps });
         if (args.pid !== undefined && !memory.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${memory.pids().join(', ')})`);
         const maps = memoryMaps(memory, { pids: args.pid !== undefined ? [args.pid] : undefined, filter });
-        if (args.format === 'json') await write(JSON.stringify(mapsJson(maps), null, 2) + '\n');
-        else if (args.format === 'tree') await write(mapsTree(args.checkpoint, maps));
-        else await write(mapsTable(maps, { colour }));
+        await write(MAPS_RENDERERS[args.format](maps, { label: args.checkpoint, colour }));
       } else if (pattern !== undefined) {
         await search(source, pattern, shown, args, write, colour, literals);
       } else {
@@ -205,12 +217,27 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
           }
         } else {
           const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
-          if (args.format === 'json') await write(stringifyJson(memoryTableJson(rows, ps), true) + '\n');
-          else await write(memoryTable(args.checkpoint, rows, ps, { colour }));
+          await write(TABLE_RENDERERS[args.format as TableFormat](rows, { label: args.checkpoint, pageSize: ps, colour }));
         }
       }
     }
   },
+};
+
+/** `--maps` in each --format. */
+const MAPS_RENDERERS: Record<MemparseArgs['format'], (maps: ProcessMaps[], c: { label: string; colour: boolean }) => string> = {
+  text: (maps, c) => mapsTable(maps, { colour: c.colour }),
+  table: (maps, c) => mapsTable(maps, { colour: c.colour }),
+  tree: (maps, c) => mapsTree(c.label, maps),
+  json: (maps) => JSON.stringify(mapsJson(maps), null, 2) + '\n',
+};
+
+/** The memory table of every process in each --format (tree is a usage error without --maps). */
+type TableFormat = Exclude<MemparseArgs['format'], 'tree'>;
+const TABLE_RENDERERS: Record<TableFormat, (rows: MemoryRow[], c: { label: string; pageSize: number; colour: boolean }) => string> = {
+  text: (rows, c) => memoryTable(c.label, rows, c.pageSize, { colour: c.colour }),
+  table: (rows, c) => memoryTable(c.label, rows, c.pageSize, { colour: c.colour }),
+  json: (rows, c) => stringifyJson(memoryTableJson(rows, c.pageSize), true) + '\n',
 };
 
 const STDOUT_CLOSED = Symbol('stdout closed');
@@ -270,28 +297,13 @@ async function dump(proc: ProcessMemory, memory: CheckpointMemory, write: (t: st
   await write(`Memory of process ${proc.pid}${comm ? ` (${comm.replace(/[^\x20-\x7e]/g, '.')})` : ''}: ${proc.regions().length} regions\n\n`);
   await write(`${'Address'.padEnd(16)}  ${'Hexadecimal'.padEnd(49)} ASCII\n${'-'.repeat(85)}\n`);
   const hd = new Hexdump({ collapse });
-  const plan = proc.regions().map((r) => ({ region: r, runs: proc.layout(r.start, r.end) }));
-  const present = plan.flatMap((p) => p.runs.filter((r) => r.present));
-  const chunks = proc.stream(present, { chunkSize: DUMP_BLOCK })[Symbol.asyncIterator]();
-  try {
-    for (const { region, runs } of plan) {
+  for await (const item of memoryDump(proc, { chunkSize: DUMP_BLOCK })) {
+    if (item.kind === 'region') {
       hd.gap();
-      await write('\n' + regionHeader(region));
-      for (const run of runs) {
-        if (!run.present) {
-          hd.gap();
-          await write(missingLine(run, ps));
-          continue;
-        }
-        for (let at = run.start; at < run.end; ) {
-          const c = await chunks.next();
-          if (c.done) return;
-          await write(hd.write(c.value.address, c.value.bytes));
-          at = c.value.address + BigInt(c.value.bytes.length);
-        }
-      }
-    }
-  } finally {
-    await chunks.return?.();
+      await write('\n' + regionHeader(item.region));
+    } else if (item.kind === 'missing') {
+      hd.gap();
+      await write(missingLine(item.run, ps));
+    } else await write(hd.write(item.address, item.bytes));
   }
 }

@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpointFile } from '../../node/index.js';
-import { hashLines, showTable, type ShowRow } from '../../views/table.js';
+import { hashLines, openCheckpointFile, showTable, type ShowRow } from '../../node/index.js';
 import { out, useColour } from '../io.js';
 
 interface ShowArgs {
