@@ -138,7 +138,7 @@ export {
   type SharedKind,
 } from './model/memory/checkpoint-memory.js';
 export type { MissingReason } from './model/memory/pagemap.js';
-export { memoryDump, type MemoryDumpItem } from './model/memory/dump.js';
+export { walkMemory, type MemoryWalkItem } from './model/memory/walk.js';
 export {
   memoryMaps,
   parseProtFilter,

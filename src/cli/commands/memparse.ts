@@ -11,7 +11,7 @@ import {
   matchHeader,
   matchJson,
   matchLine,
-  memoryDump,
+  walkMemory,
   memoryMaps,
   memoryRows,
   memoryTable,
@@ -297,7 +297,7 @@ async function dump(proc: ProcessMemory, memory: CheckpointMemory, write: (t: st
   await write(`Memory of process ${proc.pid}${comm ? ` (${comm.replace(/[^\x20-\x7e]/g, '.')})` : ''}: ${proc.regions().length} regions\n\n`);
   await write(`${'Address'.padEnd(16)}  ${'Hexadecimal'.padEnd(49)} ASCII\n${'-'.repeat(85)}\n`);
   const hd = new Hexdump({ collapse });
-  for await (const item of memoryDump(proc, { chunkSize: DUMP_BLOCK })) {
+  for await (const item of walkMemory(proc, { chunkSize: DUMP_BLOCK })) {
     if (item.kind === 'region') {
       hd.gap();
       await write('\n' + regionHeader(item.region));
