@@ -81,7 +81,7 @@ export class Checkpoint {
 
   /** Container, image, engine, runtime, times, pod, annotations and network, from the engine's metadata. */
   get container(): ContainerInfo {
-    return (this._container ??= readContainerInfo(this.images));
+    return (this._container ??= readContainerInfo(this.images, (p) => this.noteProblem(p)));
   }
 
   /** Sizes of the checkpoint, its memory pages and the root file-system diff, in bytes. */
@@ -99,18 +99,25 @@ export class Checkpoint {
     return s;
   }
 
-  /** Every statistic of CRIU's dump (stats-dump), or undefined when the checkpoint has none. */
+  /**
+   * Every statistic of CRIU's dump (stats-dump), or undefined when the checkpoint has none (noted as
+   * missing) or it cannot be decoded (noted as damaged).
+   */
   get statistics(): DumpStatistics | undefined {
     if (this._stats === undefined) {
       this._stats = null;
-      for (const path of ['stats-dump', 'checkpoint/stats-dump']) {
+      const paths = ['stats-dump', 'checkpoint/stats-dump'];
+      if (!paths.some((p) => this.images.file(p))) this.noteProblem({ kind: 'missing', file: 'stats-dump', offset: null, message: "no CRIU dump statistics in the checkpoint" });
+      for (const path of paths) {
         const bytes = this.images.file(path);
         if (!bytes) continue;
         let dump: Record<string, unknown> | undefined;
         try {
           dump = (decodeImage(path, bytes).entries[0] as StatsEntry | undefined)?.dump as Record<string, unknown> | undefined;
         } catch (e) {
-          throw e instanceof CkptError ? e.within(this.label) : e;
+          if (!(e instanceof CkptError)) throw e;
+          this.noteProblem({ kind: 'damaged', file: path, offset: e.offset ?? null, message: `${e.reason}: dump statistics not shown` });
+          continue;
         }
         if (!dump) continue;
         const out: DumpStatistics = {};
@@ -123,7 +130,35 @@ export class Checkpoint {
   }
 
   private get tasks(): TaskModel {
-    return (this._tasks ??= buildTasks(this.images));
+    if (!this._tasks) {
+      if (!this.images.has('checkpoint/pstree.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/pstree.img', offset: null, message: 'no process tree: processes, open files, sockets and memory not shown' });
+      this._tasks = buildTasks(this.images);
+    }
+    return this._tasks;
+  }
+
+  /**
+   * Notes what the open files and sockets of the processes need and the checkpoint lacks:
+   * files.img (or the per-type images of older CRIU), and each live process's fdinfo image.
+   * Called by `processesWithFiles` and `sockets`.
+   */
+  private checkFileImages(): void {
+    const processes = this.tasks.processes;
+    if (processes.length === 0) return;
+    const has = (name: string) => this.images.has(`checkpoint/${name}`);
+    if (!has('files.img') && !has('reg-files.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/files.img', offset: null, message: 'no file table: open files and sockets not shown' });
+    for (const p of processes) {
+      if (p.state === 'zombie' || p.state === 'dead') continue;
+      const ids = this.images.imageEntries<{ ids?: { files_id?: number } }>(`core-${p.pid}.img`)[0]?.ids ?? this.images.imageEntries<{ files_id?: number }>(`ids-${p.pid}.img`)[0];
+      if (!ids || ids.files_id === undefined) this.noteProblem({ kind: 'missing', file: `checkpoint/ids-${p.pid}.img`, offset: null, message: `no ids of process ${p.pid}: its open files not shown` });
+      else if (!has(`fdinfo-${ids.files_id}.img`)) this.noteProblem({ kind: 'missing', file: `checkpoint/fdinfo-${ids.files_id}.img`, offset: null, message: `no fd table of process ${p.pid}: its open files not shown` });
+    }
+  }
+
+  /** Every process (as `processes`), for showing open files: notes missing file images first. */
+  get processesWithFiles(): Process[] {
+    this.checkFileImages();
+    return this.tasks.processes;
   }
 
   /** Every process, in pstree order. */
@@ -151,6 +186,11 @@ export class Checkpoint {
     return this._byPid.get(pid);
   }
 
+  /** The process that has a thread with this id (a process's own pid is its main thread's id), or undefined. */
+  processOfThread(tid: number): Process | undefined {
+    return this.tasks.processes.find((p) => p.pid === tid || p.threads.some((t) => t.tid === tid));
+  }
+
   /** Every pid, ascending. */
   get pids(): number[] {
     return this.tasks.processes.map((p) => p.pid).sort((a, b) => a - b);
@@ -158,6 +198,7 @@ export class Checkpoint {
 
   /** Every socket held by a process (a socket shared by several fds appears once per fd). */
   get sockets(): Socket[] {
+    this.checkFileImages();
     return this.tasks.sockets;
   }
 
@@ -178,7 +219,29 @@ export class Checkpoint {
     });
     this._args ??= new Map();
     const missing = want.filter((pid) => !this._args!.has(pid));
-    if (missing.length > 0) for (const [pid, a] of await readProcessArguments(this.images, missing, await this.memory())) this._args.set(pid, a);
+    const memory = missing.length > 0 ? await this.memory() : undefined;
+    if (memory) for (const p of memory.problems) this.noteProblem(p);
+    if (memory) {
+      try {
+        for (const [pid, a] of await readProcessArguments(this.images, missing, memory)) this._args.set(pid, a);
+      } catch (e) {
+        // a pages file that is missing or short: the command lines are not known, the rest is
+        if (!(e instanceof CkptError)) throw e;
+        const file = e.file?.startsWith(`${this.label}:`) ? e.file.slice(this.label.length + 1) : (e.file ?? 'checkpoint/');
+        this.noteProblem({ kind: /missing/.test(e.reason) ? 'missing' : 'damaged', file, offset: e.offset ?? null, message: `${e.reason}: command lines and environments not read` });
+        return new Map();
+      }
+    }
+    for (const pid of missing) {
+      if (this._args.has(pid)) continue;
+      const pagemap = this.images.imageEntries<{ pages_id?: number }>(`pagemap-${pid}.img`)[0];
+      const why = !this.images.has(`checkpoint/mm-${pid}.img`)
+        ? { file: `checkpoint/mm-${pid}.img`, message: `no memory map of process ${pid}: its command line and environment not read` }
+        : !pagemap
+          ? { file: `checkpoint/pagemap-${pid}.img`, message: `no pagemap of process ${pid}: its command line and environment not read` }
+          : { file: `checkpoint/pages-${pagemap.pages_id}.img`, message: `no memory pages of process ${pid}: its command line and environment not read` };
+      this.noteProblem({ kind: 'missing', offset: null, ...why });
+    }
     return new Map(want.filter((pid) => this._args!.has(pid)).map((pid) => [pid, this._args!.get(pid)!]));
   }
 

@@ -5,7 +5,9 @@ import type { Process } from '../../model/types.js';
 import { subtreeProcesses } from '../../model/processes.js';
 import { artifactPreviews } from '../../model/evidence.js';
 import { inspectJson, inspectTree, normaliseInspectOptions, selectRoots, type InspectInput, type InspectOptions } from '../../views/index.js';
-import { out, useColour } from '../io.js';
+import { CkptError } from '../../errors.js';
+import { safe } from '../../views/format.js';
+import { out, reportFailure, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
 interface InspectArgs {
@@ -47,17 +49,27 @@ export function inspectOptions(args: InspectArgs): InspectOptions {
 export async function collectInspectInput(ck: Checkpoint, o: InspectOptions): Promise<InspectInput> {
   const input: InspectInput = { checkpoint: ck };
   if (o.psTree) {
+    if (o.pid !== undefined && !ck.process(o.pid)) {
+      const owner = ck.processOfThread(o.pid);
+      if (owner) {
+        process.stderr.write(`ckpt: note: ${o.pid} is a thread of process ${owner.pid} in ${safe(ck.label)}: showing process ${owner.pid}\n`);
+        o = { ...o, pid: owner.pid };
+        input.pid = owner.pid;
+      }
+    }
     const roots = selectRoots(ck, o.pid);
     if (!roots) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
     if (o.psTreeCmd || o.psTreeEnv) input.arguments = await ck.arguments(subtreePids(roots));
   }
   if (o.files || o.sockets) input.previews = await artifactPreviews(ck);
   if (o.metadata) input.archiveSha256 = (await ck.source.archiveSha256?.()) ?? null;
-  // compute every lazily built part now, so that image errors surface before anything is printed
+  // compute every lazily built part now, so that problems are known before anything is printed
   void ck.container;
   void ck.sizes;
   if (o.stats) void ck.statistics;
   if (o.psTree) void ck.processes;
+  if (o.files) void ck.processesWithFiles;
+  if (o.sockets) void ck.sockets;
   if (o.mounts) void ck.mounts;
   return input;
 }
@@ -77,30 +89,50 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('stats', { type: 'boolean', default: false, describe: "CRIU's dump statistics" })
       .option('metadata', { type: 'boolean', default: false, describe: 'pod, namespace, annotations (JSON-valued ones expanded), deleted files' })
       .option('all', { type: 'boolean', default: false, describe: 'everything above' })
-      .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree)' })
+      .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree; a thread id means its process)' })
       .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
       .example('$0 inspect checkpoint.tar --ps-tree', 'the process tree')
       .example('$0 inspect checkpoint.tar --all --format json', "everything, as JSON with checkpointctl's field names")
       .example('$0 inspect checkpoint.tar --pid 9 --ps-tree-cmd --ps-tree-env', "one process's command line and environment"),
   handler: async (args) => {
-    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`option --pid must be a process id, not ${String(args.pid)}`);
     const o = inspectOptions(args);
     const inputs: InspectInput[] = [];
+    const several = args.checkpoint.length > 1;
     try {
       for (const path of args.checkpoint) {
-        const ck = await openCheckpointFile(path, { hashArchive: o.metadata });
+        let ck: Checkpoint;
+        try {
+          ck = await openCheckpointFile(path, { hashArchive: o.metadata });
+        } catch (e) {
+          // one unreadable checkpoint does not hide the others: one line for it, exit 1 at the end
+          if (!(e instanceof CkptError)) throw e;
+          reportFailure(e.message);
+          continue;
+        }
         let kept = false;
         try {
           const input = await collectInspectInput(ck, o);
+          const shown = input.pid !== undefined ? { ...o, pid: input.pid } : o;
           if (args.format === 'json') {
             inputs.push(input);
             kept = true;
-          } else await out(inspectTree(input, o));
+          } else {
+            await out(inspectTree(input, shown));
+            warnProblems(ck.problems, several ? ck.label : undefined);
+          }
+        } catch (e) {
+          if (!(e instanceof CkptError)) throw e;
+          reportFailure(e.message);
         } finally {
           if (!kept) await ck.close();
         }
       }
-      if (args.format === 'json') await out(inspectJson(inputs, o));
+      if (args.format === 'json') {
+        const text = inspectJson(inputs, o);
+        for (const i of inputs) warnProblems(i.checkpoint.problems, several ? i.checkpoint.label : undefined);
+        await out(text);
+      }
     } finally {
       for (const i of inputs) await i.checkpoint.close();
     }
