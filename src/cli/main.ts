@@ -87,6 +87,12 @@ function unknownOptionMessage(msg: string, argv: string[]): string {
   const known = /^--?(color|quiet|q|help|h|version|v)(=|$)/;
   const stray = argv.filter((a) => a.startsWith('-') && !known.test(a));
   if (msg.startsWith('Name a command') && stray.length) return `unknown option${stray.length > 1 ? 's' : ''}: ${stray.map(safe).join(', ')}`;
+  const invalid = /^Invalid values:\s*Argument: ([\w-]+), Given: (.*?), Choices: (.*)$/s.exec(msg);
+  if (invalid) return `option --${invalid[1]}: ${safe(invalid[2]!.trim())} is not one of ${invalid[3]!.trim()}`;
+  const exclusive = /^Arguments ([\w-]+) and ([\w-]+) are mutually exclusive$/.exec(msg);
+  if (exclusive) return `options --${exclusive[1]} and --${exclusive[2]} cannot be used together`;
+  const missing = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(msg);
+  if (missing) return `missing argument: this command needs at least ${missing[2]} (got ${missing[1]})`;
   const m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (!m) return msg;
   const names = m[1]!.split(', ');
