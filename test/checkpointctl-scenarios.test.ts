@@ -6,7 +6,8 @@
  * and the fixture's own metadata), not checkpointctl's wording. Where ckpt answers differently on
  * purpose (exit 2 for usage errors, exit 4 with a warning for a missing or damaged part, "unknown"
  * engine instead of a guess, plugin descriptions read instead of run) the test says so and
- * docs/cli.md explains it. `ckpt diff` scenarios are todo until the diff command lands.
+ * docs/cli.md explains it. The diff scenarios that need two different checkpoints use
+ * testdata/diff (one container checkpointed twice).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -441,26 +442,96 @@ describe('checkpointctl scenarios: list', () => {
   });
 });
 
-describe('checkpointctl scenarios: diff (the diff command is issue 12)', () => {
-  for (const name of [
-    '67 no arguments',
-    '68 only one argument',
-    '69 checkpoints that do not exist',
-    '70 an invalid format',
-    '71 two identical checkpoints (tree)',
-    '72 two identical checkpoints (JSON)',
-    '73 checkpoints of different containers',
-    '74 --ps-tree-cmd',
-    '75 --files',
-    '76 --show-unchanged',
-    '77 --sockets: added, removed, unchanged',
-    '78 --sockets as JSON',
-    '79 --files and --sockets',
-    '80 the JSON shape',
-    '81 compressed checkpoints',
-    '82 the sections of the output',
-  ])
-    it.todo(name);
+describe('checkpointctl scenarios: diff', () => {
+  const pair = () => [fixture('diff', 'a.tar'), fixture('diff', 'b.tar')];
+  const diffFacts = () => JSON.parse(readFileSync(fixture('diff', 'facts.json'), 'utf8')) as { container: { name: string; id: string; image: string }; a: { doomed: number; listen_port: number }; b: { newchild: number; client_port: number } };
+  const twin = (l: Layout, gzip = false) => {
+    const dir = tmp();
+    return [archive(l, { dir, name: gzip ? 'test1.tar.gz' : 'test1.tar', gzip }), archive(l, { dir, name: gzip ? 'test2.tar.gz' : 'test2.tar', gzip })];
+  };
+  it('67 no arguments: a usage error (exit 2)', () => failure(ckpt(['diff']), 2, /missing argument|needs at least 2/));
+  it('68 one argument: a usage error (exit 2)', () => failure(ckpt(['diff', archive(PODMAN)]), 2, /missing argument|needs at least 2/));
+  it('69 checkpoints that do not exist are named', () => failure(ckpt(['diff', '/does-not-exist1.tar', '/does-not-exist2.tar']), 1, /\/does-not-exist1\.tar: no such file/));
+  it('70 an invalid --format is a usage error naming it (exit 2)', () => failure(ckpt(['diff', ...twin(PODMAN), '--format=invalid']), 2, /--format/));
+  it('71 two identical checkpoints: no change in memory and processes', () => {
+    const r = ckpt(['diff', ...twin(PODMAN)]);
+    ok(r);
+    for (const s of ['Checkpoint Diff', 'Memory Changes', 'Process Tree']) expect(r.stdout).toContain(s);
+    expect(r.stdout.match(/No change/g)!.length).toBeGreaterThanOrEqual(2);
+  });
+  it('72 two identical checkpoints as JSON', () => {
+    const r = ckpt(['diff', ...twin(PODMAN), '--format=json']);
+    ok(r);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(j.container_id).toBe(facts.container.id);
+    expect((j.memory_changes as { size_change_bytes: number }).size_change_bytes).toBe(0);
+  });
+  it('73 checkpoints whose metadata differ', () => {
+    const dir = tmp();
+    const spec = JSON.parse(readFileSync(join(src, 'spec.dump'), 'utf8')) as { annotations: Record<string, string> };
+    const a = archive({ ...PODMAN, images: [PSTREE, CORE] }, { dir, name: 'test1.tar' });
+    spec.annotations['io.container.manager'] = 'different-runtime';
+    const b = archive({ config: null, spec: JSON.stringify(spec), images: [PSTREE, CORE] }, { dir, name: 'test2.tar' });
+    ok(ckpt(['diff', a, b]));
+  });
+  it('74 --ps-tree-cmd', () => {
+    const r = ckpt(['diff', ...twin({ ...PODMAN, images: [PSTREE, CORE, PAGEMAP, PAGES, MM] }), '--ps-tree-cmd']);
+    ok(r);
+    expect(r.stdout).toContain('Process Tree');
+  });
+  it('75 --files', () => {
+    const r = ckpt(['diff', ...twin({ ...PODMAN, images: [PSTREE, CORE, FILES, FS, IDS, FDINFO] }), '--files']);
+    ok(r);
+    expect(r.stdout).toContain('File Descriptor Changes');
+  });
+  it('76 --show-unchanged: unchanged, added and removed processes (testdata/diff pair)', () => {
+    const f = diffFacts();
+    const r = ckpt(['diff', ...pair(), '--show-unchanged']);
+    ok(r);
+    expect(r.stdout).toContain('Process Tree');
+    expect(r.stdout).toMatch(/= PID/);
+    expect(r.stdout).toMatch(new RegExp(`\\+ PID ${f.b.newchild}\\b`));
+    expect(r.stdout).toContain('Removed:');
+  });
+  it('77 --sockets: added, removed and unchanged sockets', () => {
+    const f = diffFacts();
+    const r = ckpt(['diff', ...pair(), '--sockets', '--show-unchanged']);
+    ok(r);
+    expect(r.stdout).toMatch(new RegExp(`\\+[^\\n]*TCP[^\\n]*ESTABLISHED[^\\n]*127\\.0\\.0\\.1:${f.b.client_port}`));
+    expect(r.stdout).toMatch(new RegExp(`-[^\\n]*TCP[^\\n]*LISTEN[^\\n]*:${f.a.listen_port}`));
+    expect(r.stdout).toMatch(new RegExp(`=[^\\n]*TCP[^\\n]*LISTEN[^\\n]*:${f.a.listen_port}`));
+  });
+  it('78 --sockets as JSON: the same changes', () => {
+    const f = diffFacts();
+    const r = ckpt(['diff', '--sockets', '--show-unchanged', '--format=json', ...pair()]);
+    ok(r);
+    const s = (JSON.parse(r.stdout) as { socket_changes: Record<'added' | 'removed' | 'unchanged', { protocol: string; state: string; src_port: number; dst_port: number }[]> }).socket_changes;
+    expect(s.added.filter((x) => x.protocol === 'TCP' && x.state === 'ESTABLISHED').map((x) => x.src_port)).toContain(f.b.client_port);
+    expect(s.removed.some((x) => x.protocol === 'TCP' && x.state === 'LISTEN' && x.src_port === f.a.listen_port)).toBe(true);
+    expect(s.unchanged.some((x) => x.state === 'LISTEN' && x.src_port === f.a.listen_port)).toBe(true);
+  });
+  it('79 --files and --sockets', () => {
+    const r = ckpt(['diff', ...pair(), '--files', '--sockets']);
+    ok(r);
+    expect(r.stdout).toContain('File Descriptor Changes');
+    expect(r.stdout).toContain('Socket Changes');
+  });
+  it('80 the JSON shape', () => {
+    const j = JSON.parse(ckpt(['diff', ...twin(PODMAN), '--format=json']).stdout) as Record<string, unknown>;
+    for (const k of ['container_id', 'container_name', 'checkpoint_a', 'checkpoint_b', 'memory_changes']) expect(j[k], k).not.toBeNull();
+    expect((j.memory_changes as { size_change_bytes: number }).size_change_bytes).toBe(0);
+    expect(j.summary).not.toBe('');
+  });
+  it('81 gzip-compressed checkpoints', () => {
+    const r = ckpt(['diff', ...twin(PODMAN, true)]);
+    ok(r);
+    expect(r.stdout).toContain('Checkpoint Diff');
+  });
+  it('82 the sections of the output', () => {
+    const r = ckpt(['diff', ...twin(PODMAN)]);
+    ok(r);
+    for (const s of ['Checkpoint Diff', 'Container:', 'Image:', 'Checkpoint A:', 'Checkpoint B:', 'Memory Changes', 'Process Tree', 'Summary']) expect(r.stdout).toContain(s);
+  });
 });
 
 describe('checkpointctl scenarios: plugins', () => {

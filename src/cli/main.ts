@@ -13,6 +13,7 @@ import { commands } from './commands/index.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, runStatus, setColourChoice, StdoutClosed, type ColourChoice } from './io.js';
 import { safe } from '../views/format.js';
 import { pluginHelpLines, runPluginIfNamed } from './plugins.js';
+import { setQuiet } from './progress.js';
 
 export { EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL };
 
@@ -115,7 +116,10 @@ export async function main(argv: string[]): Promise<number> {
       .recommendCommands()
       .option('color', { type: 'string', choices: ['auto', 'always', 'never'], default: 'auto', global: true, describe: 'colour: auto (a terminal, unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb), always, never' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'no progress on stderr (progress is only shown on a terminal, for runs over a second)' })
-      .middleware((a) => setColourChoice(a.color as ColourChoice))
+      .middleware((a) => {
+        setColourChoice(a.color as ColourChoice);
+        setQuiet(Boolean(a.quiet));
+      })
       .help()
       .alias('h', 'help')
       .version()

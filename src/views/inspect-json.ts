@@ -16,9 +16,9 @@ import { normaliseInspectOptions, selectRoots, type InspectInput, type InspectOp
 
 type J = Record<string, unknown>;
 
-/** Drops undefined members so that the output has no `"x": undefined` holes. */
+/** A member without a value is `null`: every key of the CLI's JSON is present (docs/cli.md). */
 function clean<T extends J>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  for (const k of Object.keys(o)) if (o[k] === undefined) (o as J)[k] = null;
   return o;
 }
 

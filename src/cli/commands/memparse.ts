@@ -18,6 +18,7 @@ import { workerRegexRunner } from '../../node/regex-worker.js';
 import { Hexdump } from '../../views/hexdump.js';
 import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
 import { out, useColour, warnProblems } from '../io.js';
+import { withProgress } from '../progress.js';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { assertNotInput, createAtomicFile, type AtomicFile } from '../../node/output.js';
 import { problemsJson } from '../../views/inspect-json.js';
@@ -153,7 +154,8 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     };
     if (args.output) assertNotInput(args.output, [args.checkpoint]);
     const colour = !args.output && (args.format === 'text' || args.format === 'table') && useColour();
-    const source = await openSource(args.checkpoint);
+    const progress = withProgress(await openSource(args.checkpoint));
+    const source = progress.source;
     try {
       await run();
       await openOutput();
@@ -161,6 +163,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     } catch (e) {
       if (e !== STDOUT_CLOSED) throw e;
     } finally {
+      progress.stop();
       await file?.abort();
       await source.close();
     }
