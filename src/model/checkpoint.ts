@@ -33,6 +33,7 @@ export class Checkpoint {
   private _memory?: Promise<CheckpointMemory>;
   private _rootfs?: Promise<RootfsChanges>;
   private readonly _problems: CheckpointProblem[] = [];
+  private readonly _problemKeys = new Set<string>();
   private _byPid?: Map<number, Process>;
 
   private constructor(
@@ -67,8 +68,12 @@ export class Checkpoint {
 
   /** Records a missing or damaged part once (same file, offset and message: recorded once). */
   noteProblem(problem: CheckpointProblem): void {
-    if (!this._problems.some((p) => p.file === problem.file && p.offset === problem.offset && p.message === problem.message)) this._problems.push(problem);
+    const key = `${problem.file}\0${problem.offset}\0${problem.message}`;
+    if (this._problemKeys.has(key)) return;
+    this._problemKeys.add(key);
+    this._problems.push(problem);
   }
+
 
   get source(): CheckpointSource {
     return this.images.source;
@@ -145,14 +150,21 @@ export class Checkpoint {
   private checkFileImages(): void {
     const processes = this.tasks.processes;
     if (processes.length === 0) return;
-    const has = (name: string) => this.images.has(`checkpoint/${name}`);
+    const paths = new Set(this.images.entries.map((e) => e.path));
+    const has = (name: string) => paths.has(`checkpoint/${name}`);
     if (!has('files.img') && !has('reg-files.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/files.img', offset: null, message: 'no file table: open files and sockets not shown' });
+    // one warning per kind of missing image, naming the first pids (a damaged tree can have thousands)
+    const noIds: number[] = [];
+    const noFdinfo: { pid: number; file: string }[] = [];
     for (const p of processes) {
       if (p.state === 'zombie' || p.state === 'dead') continue;
       const ids = this.images.imageEntries<{ ids?: { files_id?: number } }>(`core-${p.pid}.img`)[0]?.ids ?? this.images.imageEntries<{ files_id?: number }>(`ids-${p.pid}.img`)[0];
-      if (!ids || ids.files_id === undefined) this.noteProblem({ kind: 'missing', file: `checkpoint/ids-${p.pid}.img`, offset: null, message: `no ids of process ${p.pid}: its open files not shown` });
-      else if (!has(`fdinfo-${ids.files_id}.img`)) this.noteProblem({ kind: 'missing', file: `checkpoint/fdinfo-${ids.files_id}.img`, offset: null, message: `no fd table of process ${p.pid}: its open files not shown` });
+      if (!ids || ids.files_id === undefined) noIds.push(p.pid);
+      else if (!has(`fdinfo-${ids.files_id}.img`)) noFdinfo.push({ pid: p.pid, file: `checkpoint/fdinfo-${ids.files_id}.img` });
     }
+    const some = (pids: number[]) => `${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ` and ${pids.length - 10} more` : ''}`;
+    if (noIds.length) this.noteProblem({ kind: 'missing', file: noIds.length === 1 ? `checkpoint/ids-${noIds[0]}.img` : 'checkpoint/ids-<pid>.img', offset: null, message: `no ids of process${noIds.length > 1 ? 'es' : ''} ${some(noIds)}: their open files not shown` });
+    if (noFdinfo.length) this.noteProblem({ kind: 'missing', file: noFdinfo.length === 1 ? noFdinfo[0]!.file : 'checkpoint/fdinfo-<id>.img', offset: null, message: `no fd table of process${noFdinfo.length > 1 ? 'es' : ''} ${some(noFdinfo.map((x) => x.pid))}: their open files not shown` });
   }
 
   /** Every process (as `processes`), for showing open files: notes missing file images first. */
@@ -232,15 +244,25 @@ export class Checkpoint {
         return new Map();
       }
     }
+    // what kept the command lines from being read: one warning per missing kind of image
+    const paths = new Set(this.images.entries.map((e) => e.path));
+    const lacking = new Map<string, { file: string; pids: number[] }>();
     for (const pid of missing) {
       if (this._args.has(pid)) continue;
       const pagemap = this.images.imageEntries<{ pages_id?: number }>(`pagemap-${pid}.img`)[0];
-      const why = !this.images.has(`checkpoint/mm-${pid}.img`)
-        ? { file: `checkpoint/mm-${pid}.img`, message: `no memory map of process ${pid}: its command line and environment not read` }
+      const [kind, file] = !paths.has(`checkpoint/mm-${pid}.img`)
+        ? ['memory map', `checkpoint/mm-${pid}.img`]
         : !pagemap
-          ? { file: `checkpoint/pagemap-${pid}.img`, message: `no pagemap of process ${pid}: its command line and environment not read` }
-          : { file: `checkpoint/pages-${pagemap.pages_id}.img`, message: `no memory pages of process ${pid}: its command line and environment not read` };
-      this.noteProblem({ kind: 'missing', offset: null, ...why });
+          ? ['pagemap', `checkpoint/pagemap-${pid}.img`]
+          : ['memory pages', `checkpoint/pages-${pagemap.pages_id}.img`];
+      const l = lacking.get(kind) ?? { file, pids: [] };
+      l.pids.push(pid);
+      lacking.set(kind, l);
+    }
+    for (const [kind, l] of lacking) {
+      const n = l.pids.length;
+      const pids = `${l.pids.slice(0, 10).join(', ')}${n > 10 ? ` and ${n - 10} more` : ''}`;
+      this.noteProblem({ kind: 'missing', offset: null, file: n === 1 ? l.file : l.file.replace(/-\d+\.img$/, '-<id>.img'), message: `no ${kind} of process${n > 1 ? 'es' : ''} ${pids}: command line and environment not read` });
     }
     return new Map(want.filter((pid) => this._args!.has(pid)).map((pid) => [pid, this._args!.get(pid)!]));
   }
