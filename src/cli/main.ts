@@ -59,13 +59,16 @@ export function normaliseArgv(argv: string[]): string[] {
       break;
     }
     let name: string | undefined;
+    let letter: string | undefined;
     let value: string | undefined;
     let m: RegExpExecArray | null;
     if ((m = /^--([a-z][a-z-]*)(?:=([\s\S]*))?$/.exec(a)) && m[1]! in VALUE_OPTIONS) {
       name = m[1]!;
       value = m[2];
     } else if ((m = /^-([a-zA-Z])(?:=?([\s\S]+))?$/.exec(a)) && short.has(m[1]!)) {
+      // kept as the letter: a command may give it to another long option (memdump's -o)
       name = short.get(m[1]!)!;
+      letter = m[1]!;
       value = m[2];
     }
     if (name === undefined) {
@@ -77,7 +80,7 @@ export function normaliseArgv(argv: string[]): string[] {
       value = argv[++i]!;
     }
     if (INTEGER_OPTIONS.has(name) && !/^[-+]?\d+$/.test(value.trim())) throw new UsageError(`option --${name} needs a whole number, not "${safe(value)}"`);
-    out.push(`--${name}=${value}`);
+    out.push(letter !== undefined ? `-${letter}=${value}` : `--${name}=${value}`);
   }
   return out;
 }
