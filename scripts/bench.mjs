@@ -7,6 +7,7 @@
 //   npm run bench                              # uses /srv/ckpt-lab/out/bench-*.tar, makes them when missing
 //   CKPT_BENCH=/path/to/bench npm run bench    # bench-{none,gzip,zstd}.tar under that prefix
 //   node scripts/bench.mjs --runs 5 --no-node24
+//   node scripts/bench.mjs --indicators         # --search-file: 1,000 literals vs one (plain archive only)
 //
 // Each figure is the median of --runs runs (default 3) after one warm-up run (page cache warm).
 // Peak RSS comes from GNU time (`/usr/bin/time -f %M`); without it, from the child's
@@ -38,6 +39,13 @@ function archive(f) {
   return `${PREFIX}-${f}.tar`;
 }
 
+if (flag('--indicators')) {
+  // indicator lists (memparse --search-file): 1,000 literals in one pass against one literal, on
+  // the plain bench archive only; grep -F -f with the same list is the yardstick. Target: <= 1.5x.
+  await indicatorBench();
+  process.exit(0);
+}
+
 if (!FORMATS.every((f) => existsSync(archive(f)))) {
   console.error(`bench: ${archive('{none,gzip,zstd}')} missing; making them with scripts/make-bench-checkpoint.sh (needs the checkpoint lab)`);
   const r = spawnSync('bash', [join(ROOT, 'scripts', 'make-bench-checkpoint.sh')], { stdio: 'inherit' });
@@ -65,6 +73,47 @@ function measure(cmd, argv, { shell = false } = {}) {
   const kb = Number(lines[lines.length - 1]);
   if (r.status !== 0 && !(shell && r.status === 1)) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(0, 400)}`);
   return { secs, mb: Number.isFinite(kb) ? kb / 1024 : NaN, stdout: r.stdout };
+}
+
+async function indicatorBench() {
+  const a = archive('none');
+  if (!existsSync(a)) {
+    console.error(`bench: ${a} missing (made by scripts/make-bench-checkpoint.sh)`);
+    process.exit(1);
+  }
+  const { writeFileSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  // 999 made-up indicators (16-40 bytes: hostnames, hashes, paths, tokens) and the bench's literal
+  const iocs = [LITERAL];
+  for (let i = 1; iocs.length < 1000; i++) {
+    const h = createHash('sha256').update(String(i)).digest('hex');
+    const kind = i % 4;
+    iocs.push(kind === 0 ? `c2-${h.slice(0, 12)}.example.net` : kind === 1 ? h.slice(0, 32) : kind === 2 ? `/tmp/.${h.slice(0, 10)}/payload` : `tok_${h.slice(0, 24)}`);
+  }
+  const one = '/tmp/ckpt-bench-iocs-1.txt';
+  const many = '/tmp/ckpt-bench-iocs-1000.txt';
+  writeFileSync(one, `${LITERAL}\n`);
+  writeFileSync(many, iocs.join('\n') + '\n');
+  const pages = pagesBytes(a);
+  const gib = pages / 2 ** 30;
+  const rows = [];
+  const count = (r) => JSON.parse(r.stdout).length;
+  const lit = bench(process.execPath, [CLI, 'memparse', a, '--search', LITERAL, '--format', 'json']);
+  rows.push([`ckpt memparse --search (one literal; ${count(lit)} matches)`, lit]);
+  const f1 = bench(process.execPath, [CLI, 'memparse', a, '--search-file', one, '--format', 'json']);
+  rows.push([`ckpt memparse --search-file (1 literal; ${count(f1)} matches)`, f1]);
+  const f1000 = bench(process.execPath, [CLI, 'memparse', a, '--search-file', many, '--format', 'json']);
+  rows.push([`ckpt memparse --search-file (1,000 literals; ${count(f1000)} matches; ${(f1000.secs / lit.secs).toFixed(2)}x one literal)`, f1000]);
+  const g1 = bench(`tar --wildcards -xOf '${a}' 'checkpoint/pages-*' | grep -c -a -F -f ${one}`, [], { shell: true });
+  rows.push([`tar \\| grep -c -a -F -f (1 literal; count ${g1.stdout.trim()})`, g1]);
+  const g1000 = bench(`tar --wildcards -xOf '${a}' 'checkpoint/pages-*' | grep -c -a -F -f ${many}`, [], { shell: true });
+  rows.push([`tar \\| grep -c -a -F -f (1,000 literals; count ${g1000.stdout.trim()}; ${(g1000.secs / g1.secs).toFixed(2)}x one literal)`, g1000]);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Machine: ${cpu}, ${cpus().length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}; node ${process.version}`);
+  console.log(`Checkpoint: ${a}, ${(pages / 2 ** 20).toFixed(0)} MiB of pages; median of ${RUNS} runs after a warm-up, page cache warm\n`);
+  console.log('| what | seconds | peak RSS | s per GiB of pages |');
+  console.log('| --- | --- | --- | --- |');
+  for (const [what, r] of rows) console.log(`| ${what} | ${r.secs.toFixed(2)} s | ${Math.round(r.mb)} MB | ${(r.secs / gib).toFixed(2)} |`);
 }
 
 function median(xs) {

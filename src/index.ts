@@ -149,7 +149,8 @@ export {
   type RegionKind,
 } from './model/memory/maps.js';
 export { findMemoryMatches, searchCheckpoint, compileRegex, type SearchOptions, type CheckpointSearchOptions, type MemoryMatch } from './model/memory/search.js';
-export { parseHex, inThreadRunner, type RegexRunner } from './model/memory/matchers.js';
+export { parseHex, inThreadRunner, isWindowMatcher, type RegexRunner, type WindowMatcher, type WindowMatch } from './model/memory/matchers.js';
+export { literalSetMatcher, parseLiteralList, type Literal } from './model/memory/literal-set.js';
 
 // model: ELF core files of checkpointed processes
 export {
@@ -165,3 +166,23 @@ export {
   type ParentImages,
   type WriteCoreOptions,
 } from './model/coredump/index.js';
+
+// model: searching the files of the root file-system diff (YARA, indicator lists)
+export { findRootfsMatches, type FileMatch } from './model/rootfs-scan.js';
+
+// model: findings of tampering
+export {
+  findFindings,
+  FINDING_RULES,
+  SEVERITIES,
+  EVIDENCE_BYTES,
+  severityRank,
+  isSeverity,
+  type Finding,
+  type FindingEvidence,
+  type FindingOptions,
+  type FindingRule,
+  type FindingContext,
+  type PendingFinding,
+  type Severity,
+} from './model/findings.js';

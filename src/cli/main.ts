@@ -44,6 +44,15 @@ const VALUE_OPTIONS: Record<string, string | undefined> = {
   rootfs: undefined,
   parent: undefined,
   'oci-layout': undefined,
+  'output-dir': undefined,
+  cat: undefined,
+  extract: undefined,
+  'search-file': undefined,
+  yara: undefined,
+  'yara-rule': undefined,
+  'fail-on': undefined,
+  'min-severity': undefined,
+  rule: undefined,
 };
 /** Options whose value is a whole number (checked here, so that the message can quote what was given). */
 const INTEGER_OPTIONS = new Set(['pid', 'context', 'page-size', 'max-match', 'max-matches']);
@@ -115,7 +124,7 @@ export async function main(argv: string[]): Promise<number> {
       .scriptName('ckpt')
       .usage('$0 <command> [options]\n\nForensic analysis of CRIU container checkpoints (Podman, CRI-O, containerd, Kubernetes).')
       .strict()
-      .demandCommand(1, 'Name a command: decode, show, inspect, list, memparse, diff, coredump, build, completion, plugin.')
+      .demandCommand(1, 'Name a command: decode, show, inspect, list, memparse, diff, findings, rootfs, recover, memdump, coredump, build, completion, plugin.')
       .recommendCommands()
       .option('color', { type: 'string', choices: ['auto', 'always', 'never'], default: 'auto', global: true, describe: 'colour: auto (a terminal, unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb), always, never' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true, describe: 'no progress on stderr (progress is only shown on a terminal, for runs over a second)' })

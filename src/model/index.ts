@@ -39,3 +39,6 @@ export {
   type ArtifactOptions,
   type ArtifactPreview,
 } from './evidence.js';
+
+export { findFindings, FINDING_RULES, SEVERITIES, EVIDENCE_BYTES, severityRank, isSeverity } from './findings.js';
+export type { Finding, FindingEvidence, FindingOptions, FindingRule, FindingContext, PendingFinding, Severity } from './findings.js';

@@ -237,7 +237,14 @@ export function buildTasks(images: ImageSet): TaskModel {
       proc.root = regName(files.get(fs.root_id));
     }
     const mm = images.imageEntries<MmEntry>(`mm-${entry.pid}.img`)[0];
-    if (mm) proc.exe = regName(files.get(mm.exe_file_id));
+    if (mm) {
+      const exe = files.get(mm.exe_file_id);
+      if (exe?.memfd) {
+        const name = memfds.get(exe.memfd.inode_id)?.name ?? '';
+        proc.exe = name.startsWith('memfd:') ? name : `memfd:${name}`;
+      } else proc.exe = regName(exe);
+      if (exe?.reg && isRemapped(remaps.get(exe.id))) proc.exe_deleted = true;
+    }
 
     for (const fi of [...fdinfo].sort((a, b) => a.fd - b.fd)) {
       const f = files.get(fi.id);
@@ -311,6 +318,11 @@ export function subtreeProcesses(roots: readonly Process[]): Process[] {
 /** How many levels of a process tree the views show; deeper processes are counted, not drawn. */
 export const MAX_TREE_DEPTH = 100;
 
+/** A ghost or linked remap: the file was deleted while open. */
+function isRemapped(remap: RemapFilePathEntry | undefined): boolean {
+  return remap !== undefined && (remap.remap_type === undefined || remap.remap_type === REMAP_GHOST || remap.remap_type === REMAP_LINKED);
+}
+
 function regName(f: FileEntry | undefined): string | undefined {
   return f?.reg?.name;
 }
@@ -336,8 +348,7 @@ function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContex
     of.flags = openFlagsText(r.flags);
     of.pos = toNumber(r.pos);
     if (r.size !== undefined) of.size = toNumber(r.size);
-    const remap = ctx.remaps.get(f.id);
-    if (remap && (remap.remap_type === undefined || remap.remap_type === REMAP_GHOST || remap.remap_type === REMAP_LINKED)) of.deleted = true;
+    if (isRemapped(ctx.remaps.get(f.id))) of.deleted = true;
   } else if (f.pipe) {
     of.path = `pipe[${f.pipe.pipe_id}]`;
     of.flags = openFlagsText(f.pipe.flags);

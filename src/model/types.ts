@@ -228,8 +228,10 @@ export interface Process {
   /** The main thread's credentials. */
   credentials?: Credentials;
   seccomp?: SeccompState;
-  /** Path of the executable (mm exe_file). */
+  /** Path of the executable (mm exe_file); `memfd:NAME` for a program run from a memfd. */
   exe?: string;
+  /** The executable was deleted after it was started (CRIU kept it as a ghost or linked remap). */
+  exe_deleted?: boolean;
   cwd?: string;
   root?: string;
   /** Open file descriptors, by fd number. */

@@ -53,3 +53,15 @@ export async function fileSha256(file: string): Promise<string> {
   for await (const c of readFileChunks(file)) h.update(c);
   return h.digest('hex');
 }
+
+/** A small text file (an indicator list, YARA rules) read whole, at most `max` bytes; one-line errors naming it. */
+export async function readTextFile(file: string, max = 64 << 20): Promise<string> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of readFileChunks(file)) {
+    n += c.length;
+    if (n > max) throw new CkptError(`larger than ${max} bytes: not an indicator list or rules file`, file);
+    parts.push(c);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

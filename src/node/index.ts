@@ -12,6 +12,7 @@ export { inspectJson, inspectObject } from '../views/inspect-json.js';
 export { showTable, listTable, type ShowRow, type ListEntry } from '../views/table.js';
 export { diffTree, diffJson, type DiffViewOptions } from '../views/diff.js';
 export { safe } from '../views/format.js';
+export { findingsText, findingsJson, findingsSarif, findingJson } from '../views/findings.js';
 
 export { openCheckpointFile, openSource, checkpointFiles } from './open.js';
 export type { OpenSourceOptions, DecompressionMode } from './compressed-tar.js';
@@ -24,3 +25,6 @@ export { nodeSha256, hashFile } from './hash.js';
 export { extractRootfs, type RootfsExtraction, type ExtractedEntry } from './rootfs-extract.js';
 export { writeArtifacts, type RecoveredArtifact } from './recover.js';
 export { writeMemoryDump, type DumpedRegion } from './memdump.js';
+
+export { disassembleX64, disassemblerProblem } from './disassemble.js';
+export { compileYara, longestYaraString, type YaraRules } from './yara.js';

@@ -2,7 +2,7 @@
  * Opening a checkpoint from a path (Node): an archive of any compression, an extracted checkpoint
  * directory, a bare CRIU image directory or a single image.
  */
-import { promises as fsp, type Stats } from 'node:fs';
+import { openAsBlob, promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { CkptError } from '../errors.js';
 import { Checkpoint, type OpenCheckpointOptions } from '../model/checkpoint.js';
@@ -14,6 +14,8 @@ import { FilesSource, openDirectory } from './files.js';
 import { ioError } from './file-io.js';
 import { nodeSha256 } from './hash.js';
 import { TarFileSource } from './tar-file.js';
+import { checkpointLayer, imageKind } from '../source/oci-layer.js';
+import { openBlobSource } from '../source/blob.js';
 
 /** What a path holds, by its first bytes. */
 export async function sniffFile(file: string): Promise<{ format: ContainerFormat; stat: Stats }> {
@@ -41,6 +43,8 @@ export async function sniffFile(file: string): Promise<{ format: ContainerFormat
 export async function openSource(file: string, options: OpenSourceOptions = {}): Promise<CheckpointSource> {
   const { format, stat } = await sniffFile(file);
   if (stat.isDirectory()) {
+    const layout = await ociLayoutLayer(file);
+    if (layout) return openSource(layout, options);
     try {
       return await openDirectory(file);
     } catch (e) {
@@ -49,7 +53,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
   }
   switch (format) {
     case 'tar':
-      return TarFileSource.open(file, stat.size, options);
+      return openTarOrImage(file, stat.size, options);
     case 'gzip':
     case 'zstd':
       return new CompressedTarSource(file, format, options, stat.size);
@@ -66,6 +70,43 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       }
       throw new CkptError('not a checkpoint: neither a tar archive (plain, gzip or zstd), an image directory, nor a CRIU image', file, 0);
   }
+}
+
+/**
+ * A plain tar: a checkpoint archive, or an image holding one (an oci-archive or a docker-archive,
+ * whose single layer is the checkpoint: it is read in place, at its offset in the outer tar, as
+ * a plain, gzip or zstd tar; nothing is extracted).
+ */
+async function openTarOrImage(file: string, size: number, options: OpenSourceOptions): Promise<CheckpointSource> {
+  const outer = await TarFileSource.open(file, size, options);
+  let kind;
+  try {
+    kind = imageKind((await outer.entries()).map((e) => e.path));
+    if (!kind) return outer;
+    const layer = await checkpointLayer(kind, (p) => outer.read(p), file);
+    const { offset, size: length } = outer.memberRange(layer.path);
+    const blob = (await openAsBlob(file)).slice(offset, offset + length);
+    await outer.close();
+    return await openBlobSource(blob, `${file}:${layer.path}`);
+  } catch (e) {
+    if (kind) await outer.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** For an OCI image layout directory: the path of its checkpoint layer's blob; else undefined. */
+async function ociLayoutLayer(dir: string): Promise<string | undefined> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  if (imageKind(names) !== 'oci') return undefined;
+  const read = async (p: string) => {
+    try {
+      return await fsp.readFile(path.join(dir, ...p.split('/')));
+    } catch (e) {
+      throw ioError(e, path.join(dir, p));
+    }
+  };
+  const layer = await checkpointLayer('oci', read, dir);
+  return path.join(dir, ...layer.path.split('/'));
 }
 
 /**

@@ -55,6 +55,12 @@ export class TarFileSource extends BaseSource {
     return this.index.map(({ path: p, size, type }) => ({ path: p, size, type }));
   }
 
+  /** Where a file member's bytes start in the archive, and how many there are. */
+  memberRange(p: string): { offset: number; size: number } {
+    const e = this.entry(p);
+    return { offset: e.dataOffset, size: e.size };
+  }
+
   private entry(p: string): TarEntry {
     const e = this.byPath.get(p);
     if (!e || e.type !== 'file') throw notFound(this.label, p);

@@ -18,6 +18,16 @@ export function printable(bytes: Uint8Array): string {
   return s;
 }
 
+/** Bytes as text with every non-printable byte (and the backslash) escaped: `CKPT\x00\xcc\\`. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    s += b === 0x5c ? '\\\\' : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${HEX[b]}`;
+  }
+  return s;
+}
+
 /** Bytes as lower-case hex without separators. */
 export function toHex(bytes: Uint8Array): string {
   let s = '';

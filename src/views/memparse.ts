@@ -5,7 +5,7 @@
 import type { MemoryMatch, MemoryRegion, MemoryRun, ProcessMaps, ProcessMemory, SharedMemoryObject } from '../model/memory/index.js';
 import { renderTree, type TreeNode } from './tree.js';
 import { byteSize, safe, style } from './format.js';
-import { printable, toHex } from './hexdump.js';
+import { escapeBytes, printable, toHex } from './hexdump.js';
 import { table } from './table.js';
 
 export interface MemoryRow {
@@ -81,9 +81,9 @@ function objectJson(o: SharedMemoryObject): Record<string, unknown> {
 }
 
 /** Column layout of the text match lines. */
-export function matchHeader(options: { colour?: boolean } = {}): string {
+export function matchHeader(options: { colour?: boolean; rule?: boolean } = {}): string {
   const s = style(options.colour);
-  return s.bold(`${'PID'.padEnd(7)} ${'ADDRESS'.padEnd(18)} ${'REGION'.padEnd(12)} MATCH`) + '\n';
+  return s.bold(`${'PID'.padEnd(7)} ${'ADDRESS'.padEnd(18)} ${'REGION'.padEnd(12)} ${options.rule ? 'RULE:STRING '.padEnd(20) + ' ' : ''}MATCH`) + '\n';
 }
 
 /**
@@ -101,12 +101,31 @@ export function matchLine(m: MemoryMatch, options: { colour?: boolean; comm?: st
   const body = printable(m.match) + (m.truncated ? '…' : '');
   const hasContext = m.before.length > 0 || m.after.length > 0;
   const text = options.colour ? `${s.dim(before)}${s.red(s.bold(body))}${s.dim(after)}` : hasContext ? `${before}[${body}]${after}` : body;
+  // a YARA match: the rule and string id, and the bytes escaped (\xNN) rather than dotted
+  if (typeof m.tag === 'string') {
+    const esc = escapeBytes(m.match) + (m.truncated ? '…' : '');
+    return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${safe(m.tag).padEnd(20)} ${options.colour ? s.red(s.bold(esc)) : esc}\n`;
+  }
   return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${text}\n`;
 }
 
-/** One match as a JSON value: every key present (null where the match has no value, e.g. a memfd match has no pid). */
-export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown> {
-  return {
+/**
+ * One match as a JSON value: every key present (null where the match has no value, e.g. a memfd
+ * match has no pid). A YARA match adds `rule`, `string_id` and `match_escaped`; a match of an
+ * indicator list adds `indicator` (the literal) and `indicator_line`.
+ */
+export function matchJson(m: MemoryMatch, comm?: string, indicator?: { text: string; line: number }): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (typeof m.tag === 'string') {
+    const colon = m.tag.indexOf(':');
+    o.rule = m.tag.slice(0, colon);
+    o.string_id = m.tag.slice(colon + 1);
+  }
+  if (indicator) {
+    o.indicator = indicator.text;
+    o.indicator_line = indicator.line;
+  }
+  Object.assign(o, {
     pid: m.pid ?? null,
     comm: comm ?? null,
     address: m.address !== undefined ? hex(m.address) : null,
@@ -121,12 +140,16 @@ export function matchJson(m: MemoryMatch, comm?: string): Record<string, unknown
     length: m.match.length,
     truncated: Boolean(m.truncated),
     match: printable(m.match),
+  });
+  if (typeof m.tag === 'string') o.match_escaped = escapeBytes(m.match);
+  Object.assign(o, {
     match_hex: toHex(m.match),
     before: printable(m.before),
     after: printable(m.after),
     before_hex: toHex(m.before),
     after_hex: toHex(m.after),
-  };
+  });
+  return o;
 }
 
 /** `memparse --maps`: one row per region, like /proc/PID/maps plus the pages in the checkpoint (aligned columns, no borders: easy to grep). */

@@ -11,10 +11,16 @@ import {
   parseRegionKinds,
   REGION_KINDS,
   searchCheckpoint,
+  literalSetMatcher,
+  parseLiteralList,
+  type Literal,
+  type MemoryMatch,
+  type WindowMatcher,
   type MapsFilter,
   type ProcessMemory,
 } from '../../model/memory/index.js';
 import { workerRegexRunner } from '../../node/regex-worker.js';
+import { readTextFile } from '../../node/file-io.js';
 import { Hexdump } from '../../views/hexdump.js';
 import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
 import { out, useColour, warnProblems } from '../io.js';
@@ -32,6 +38,9 @@ interface MemparseArgs {
   search?: string;
   'search-regex'?: string;
   'search-hex'?: string;
+  'search-file'?: string;
+  yara?: string;
+  'yara-rule'?: string;
   'ignore-case': boolean;
   context: number;
   format: 'text' | 'table' | 'tree' | 'json' | 'ndjson';
@@ -64,6 +73,9 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('search', { alias: 's', type: 'string', describe: 'search memory for this string (UTF-8 bytes)' })
       .option('search-regex', { alias: 'r', type: 'string', describe: 'search memory for this regular expression (JavaScript syntax, over bytes as latin1)' })
       .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
+      .option('search-file', { type: 'string', describe: 'search memory for every literal of this file at once (one a line; hex: for bytes)' })
+      .option('yara', { type: 'string', describe: 'scan memory with the YARA rules of this file (YARA-X)' })
+      .option('yara-rule', { type: 'string', describe: "scan memory with this YARA rule text, e.g. 'rule x { strings: $a = \"evil\" condition: $a }'" })
       .option('ignore-case', { alias: 'i', type: 'boolean', default: false, describe: 'case-insensitive --search / --search-regex' })
       .option('context', { alias: 'c', type: 'number', default: 0, describe: 'bytes of memory to show before and after each match' })
       .option('maps', { type: 'boolean', default: false, describe: 'list the memory regions of every process (or --pid), like /proc/PID/maps, with the pages in the checkpoint' })
@@ -74,8 +86,11 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
       .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
-      .conflicts('search', ['search-regex', 'search-hex'])
-      .conflicts('search-regex', ['search-hex'])
+      .conflicts('search', ['search-regex', 'search-hex', 'search-file', 'yara', 'yara-rule'])
+      .conflicts('search-regex', ['search-hex', 'search-file', 'yara', 'yara-rule'])
+      .conflicts('search-hex', ['search-file', 'yara', 'yara-rule'])
+      .conflicts('search-file', ['yara', 'yara-rule'])
+      .conflicts('yara', ['yara-rule'])
       .example('$0 memparse checkpoint.tar', 'private and shared memory of every process')
       .example('$0 memparse checkpoint.tar --maps --prot wx', 'writable and executable regions of every process')
       .example('$0 memparse checkpoint.tar --pid 1 --output pid1.txt', 'the full hexdump of process 1')
@@ -101,7 +116,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     if (args.format === 'tree' && !args.maps) throw new UsageError('option --format tree needs --maps');
     let filter: MapsFilter | undefined;
     if (args.maps) {
-      const searching = ['search', 'search-regex', 'search-hex', 'output'].find((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
+      const searching = ['search', 'search-regex', 'search-hex', 'search-file', 'yara', 'yara-rule', 'output'].find((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
       if (searching) throw new UsageError(`option --maps cannot be combined with --${searching}`);
       try {
         filter = {};
@@ -114,8 +129,9 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       }
     }
 
-    let pattern: string | RegExp | Uint8Array | undefined;
+    let pattern: string | RegExp | Uint8Array | WindowMatcher | undefined;
     let shown = '';
+    let literals: Literal[] | undefined;
     try {
       if (args.search !== undefined) {
         if (args.search === '') throw new UsageError('option --search needs a non-empty string');
@@ -127,8 +143,26 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       } else if (args['search-hex'] !== undefined) {
         pattern = parseHex(args['search-hex']);
         shown = args['search-hex'];
+      } else if (args['search-file'] !== undefined) {
+        literals = parseLiteralList(await readTextFile(args['search-file']), args['search-file']);
+        pattern = literalSetMatcher(literals);
+        shown = `the ${literals.length} literal${literals.length === 1 ? '' : 's'} of ${args['search-file']}`;
+      } else if (args.yara !== undefined || args['yara-rule'] !== undefined) {
+        // the native engine is loaded only now, and only here
+        const { compileYara } = await import('../../node/yara.js');
+        const name = args.yara ?? '--yara-rule';
+        const rules = compileYara(args.yara !== undefined ? await readTextFile(args.yara) : args['yara-rule']!, name);
+        if (typeof rules === 'string') {
+          process.stderr.write(`ckpt: ${rules}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        for (const w of rules.warnings) process.stderr.write(`ckpt: warning: ${name}: ${w}\n`);
+        pattern = rules.matcher();
+        shown = args.yara !== undefined ? `the YARA rules of ${args.yara}` : 'the YARA rule';
       }
     } catch (e) {
+      if (e instanceof CkptError && (args['search-file'] !== undefined || args.yara !== undefined || args['yara-rule'] !== undefined)) throw e;
       if (e instanceof CkptError) throw new UsageError(`option --search${args.search !== undefined ? '' : args['search-regex'] !== undefined ? '-regex' : '-hex'}: ${e.message}`);
       throw e;
     }
@@ -170,7 +204,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
 
     async function run(): Promise<void> {
       if (pattern !== undefined) {
-        await search(source, pattern, shown, args, write, colour);
+        await search(source, pattern, shown, args, write, colour, literals);
         return;
       }
       const ck = await Checkpoint.open(source);
@@ -234,12 +268,17 @@ const STDOUT_CLOSED = Symbol('stdout closed');
 
 async function search(
   source: Awaited<ReturnType<typeof openSource>>,
-  pattern: string | RegExp | Uint8Array,
+  pattern: string | RegExp | Uint8Array | WindowMatcher,
   shown: string,
   args: MemparseArgs,
   write: (t: string) => Promise<void>,
   colour: boolean,
+  literals?: Literal[],
 ): Promise<void> {
+  // a literal list's matches name the literal (as written in the list)
+  const tagText = (m: MemoryMatch) => (typeof m.tag === 'number' && literals ? literals[m.tag] : undefined);
+  // the same match is reported once (pid, address or object offset, pattern)
+  const seen = new Set<string>();
   let memory: CheckpointMemory | undefined;
   let zombie = false;
   const json = args.format === 'json';
@@ -259,10 +298,17 @@ async function search(
     },
   });
   for await (const m of matches) {
+    if (m.tag !== undefined) {
+      const key = `${m.pid ?? '-'}/${m.address ?? `${m.object?.key}+${m.objectOffset}`}/${m.tag}/${m.match.length}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     const comm = m.pid !== undefined ? memory?.comm(m.pid) : undefined;
-    if (ndjson) await write(JSON.stringify(matchJson(m, comm)) + '\n');
-    else if (json) await write((n === 0 ? '[\n' : ',\n') + indent(JSON.stringify(matchJson(m, comm), null, 2)));
-    else await write((n === 0 ? matchHeader({ colour }) : '') + matchLine(m, { colour }));
+    const lit = tagText(m);
+    const j = matchJson(m, comm, lit && { text: lit.text, line: lit.line });
+    if (ndjson) await write(JSON.stringify(j) + '\n');
+    else if (json) await write((n === 0 ? '[\n' : ',\n') + indent(JSON.stringify(j, null, 2)));
+    else await write((n === 0 ? matchHeader({ colour, rule: typeof m.tag === 'string' }) : '') + matchLine(m, { colour }));
     n++;
   }
   if (memory) warnProblems(memory.problems);

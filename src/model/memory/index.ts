@@ -25,7 +25,8 @@ export { memoryMaps, regionBacking, regionIsKind, matchesFilter, parseProtFilter
 export type { MapsFilter, MapsEntry, ProcessMaps, RegionKind } from './maps.js';
 export { findMemoryMatches, searchCheckpoint, planSearch, compileRegex } from './search.js';
 export type { SearchOptions, CheckpointSearchOptions, MemoryMatch } from './search.js';
-export { parseHex, inThreadRunner, type RegexRunner } from './matchers.js';
+export { parseHex, inThreadRunner, isWindowMatcher, type RegexRunner, type WindowMatcher, type WindowMatch } from './matchers.js';
+export { literalSetMatcher, parseLiteralList, type Literal } from './literal-set.js';
 export { PageHasher, pageHash, hashPagesFilesAt, regionHashes, comparePages, isPagesFile } from './page-hashes.js';
 export type { PageHashes, HashedRun, HashedRegion, ChangedPages, PageChangeKind } from './page-hashes.js';
 export { planMemoryDump, type RegionDump } from './dump.js';

@@ -43,8 +43,37 @@ export function latin1(u: Uint8Array, start = 0, end = u.length): string {
   return s;
 }
 
+/** A match a WindowMatcher found: where it starts in the window, its length, and what matched. */
+export interface WindowMatch {
+  index: number;
+  length: number;
+  /** Which pattern matched (a literal's index, a YARA `rule:$string`). */
+  tag: number | string;
+}
+
+/**
+ * A matcher the caller gives the search (a set of literals, YARA rules): it is fed windows of
+ * contiguous memory that overlap by `maxLength - 1` bytes, and reports the matches that START in
+ * [from, limit], so that each match is reported once.
+ */
+export interface WindowMatcher {
+  /** The longest match (the overlap carried from one window to the next). */
+  readonly maxLength: number;
+  readonly minLength: number;
+  /** Window size fed at most (default: as the data comes). */
+  readonly window?: number;
+  scan(window: Uint8Array, from: number, limit: number): WindowMatch[] | Promise<WindowMatch[]>;
+  close?(): Promise<void>;
+}
+
+export function isWindowMatcher(x: unknown): x is WindowMatcher {
+  return typeof x === 'object' && x !== null && typeof (x as WindowMatcher).scan === 'function' && !(x instanceof Uint8Array) && !(x instanceof RegExp);
+}
+
 /** A match found in a window, with its bytes and context copied out of the window. */
 export interface WindowHit {
+  /** For a WindowMatcher's match: its tag. */
+  tag?: number | string;
   /** Index of the match in the window. */
   index: number;
   match: Uint8Array;

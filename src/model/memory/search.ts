@@ -22,14 +22,17 @@ import { collectBody } from '../../source/memory.js';
 import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
-import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, regexLiteralPrefix, type RegexRunner, type WindowHit } from './matchers.js';
+import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, isWindowMatcher, regexLiteralPrefix, type RegexRunner, type WindowHit, type WindowMatcher } from './matchers.js';
 import type { PageMap } from './pagemap.js';
 
 export interface SearchOptions {
   /** Only these processes (default: every process, and shared objects nobody maps). */
   pids?: readonly number[];
-  /** A string (searched as UTF-8 bytes), bytes, or a regular expression (over bytes as latin1). */
-  pattern: string | RegExp | Uint8Array;
+  /**
+   * A string (searched as UTF-8 bytes), bytes, a regular expression (over bytes as latin1), or a
+   * WindowMatcher (many literals at once: literalSetMatcher; YARA rules).
+   */
+  pattern: string | RegExp | Uint8Array | WindowMatcher;
   /** Bytes of context to give before and after each match (default 0). */
   context?: number;
   signal?: AbortSignal;
@@ -68,6 +71,8 @@ export interface MemoryMatch {
   /** Up to `context` bytes before and after, within the same contiguous region. */
   before: Uint8Array;
   after: Uint8Array;
+  /** With a WindowMatcher: which of its patterns matched (a literal's index, a YARA `rule:$string`). */
+  tag?: number | string;
 }
 
 /** A piece of a pages file that is contiguous in memory. */
@@ -342,8 +347,31 @@ class FileFeeder {
   }
 }
 
+/** A caller's WindowMatcher as a Matcher: its matches with their bytes and context copied out. */
+function windowMatcher(w: WindowMatcher): Matcher {
+  const hits = (window: Uint8Array, found: { index: number; length: number; tag: number | string }[], context: number): WindowHit[] =>
+    found.map((h) => ({ ...hitsFrom(window, [h.index, h.length, 0], context)[0]!, tag: h.tag }));
+  return {
+    maxLen: w.maxLength,
+    minLen: w.minLength,
+    window: w.window ?? Infinity,
+    gather: w.window ?? MIN_SCAN,
+    scan(window, from, limit, context) {
+      const found = w.scan(window, from, limit);
+      if (Array.isArray(found)) return hits(window, found, context);
+      // an asynchronous matcher must have taken what it needs from the window already
+      const copy = window.slice();
+      return found.then((f) => hits(copy, f, context));
+    },
+    close: async () => {
+      await w.close?.();
+    },
+  };
+}
+
 function makeMatcher(opts: SearchOptions): Matcher {
   const p = opts.pattern;
+  if (isWindowMatcher(p)) return windowMatcher(p);
   if (p instanceof RegExp) {
     const maxLen = opts.maxMatchLength ?? 1024;
     if (!Number.isInteger(maxLen) || maxLen < 1) throw new CkptError(`bad maxMatchLength ${maxLen}`);
@@ -357,10 +385,10 @@ function makeMatcher(opts: SearchOptions): Matcher {
 function reporter(memory: CheckpointMemory, pids: readonly number[] | undefined, emit: Emit) {
   const want = pids ? new Set(pids) : undefined;
   return async (seg: Segment, segOffset: number, hit: WindowHit) => {
-    const { match, truncated, before, after } = hit;
+    const { match, truncated, before, after, tag } = hit;
     const fileOffset = seg.start + segOffset;
     const key = seg.key + BigInt(segOffset);
-    const common = { file: seg.file, fileOffset, match, truncated, before, after };
+    const common = tag !== undefined ? { file: seg.file, fileOffset, match, truncated, before, after, tag } : { file: seg.file, fileOffset, match, truncated, before, after };
     if (seg.object === undefined) {
       await emit({ pid: seg.pid, address: key, region: seg.region, label: seg.region?.label ?? 'unmapped', ...common });
       return;
