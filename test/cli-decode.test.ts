@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ckpt, fixture } from './helpers.js';
@@ -94,6 +94,37 @@ describe('ckpt decode', () => {
   it('usage errors exit 2', () => {
     oneLineError(ckpt(['decode']), 2);
     oneLineError(ckpt(['decode', archive, '--no-such-option']), 2);
-    oneLineError(ckpt([]), 2);
+    // no command at all is not an error: the help, as checkpointctl does
+    const bare = ckpt([]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toContain('ckpt <command>');
+  });
+});
+
+describe('ckpt decode: what crit decodes, and what is not an image', () => {
+  const oracle = () => JSON.parse(readFileSync(fixture('piggie', 'oracle', 'stats-dump.json'), 'utf8')) as unknown;
+  it('stats-dump in an archive and as a file, as crit decodes it', () => {
+    const r = ckpt(['decode', fixture('piggie', 'piggie.tar'), 'stats-dump', '--pretty']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(oracle());
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-decode-stats-'));
+    expect(spawnSync('tar', ['-xf', fixture('piggie', 'piggie.tar'), '-C', dir, 'stats-dump', 'checkpoint/pages-1.img']).status).toBe(0);
+    const f = ckpt(['decode', join(dir, 'stats-dump'), '--pretty']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout)).toEqual(oracle());
+  });
+  it('raw memory pages and a root file-system diff are named, not printed as {}', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-decode-raw-'));
+    expect(spawnSync('tar', ['-xf', fixture('piggie', 'piggie.tar'), '-C', dir, 'checkpoint/pages-1.img']).status).toBe(0);
+    const pages = ckpt(['decode', join(dir, 'checkpoint', 'pages-1.img')]);
+    expect(pages.code).toBe(1);
+    expect(pages.stdout).toBe('');
+    expect(pages.stderr).toMatch(/pages-1\.img is raw memory pages/);
+    expect(ckpt(['decode', fixture('piggie', 'piggie.tar'), 'pages-1.img']).stderr).toMatch(/pages-1\.img is raw memory pages/);
+    writeFileSync(join(dir, 'f'), 'x\n');
+    expect(spawnSync('tar', ['-cf', join(dir, 'rootfs-diff.tar'), '-C', dir, 'f']).status).toBe(0);
+    const diff = ckpt(['decode', join(dir, 'rootfs-diff.tar')]);
+    expect(diff.code).toBe(1);
+    expect(diff.stderr).toMatch(/rootfs-diff\.tar: no CRIU images in it \(rootfs-diff\.tar holds the container's changed files/);
   });
 });

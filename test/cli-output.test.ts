@@ -8,7 +8,7 @@ describe('--output', () => {
   it('an output file that cannot be created: one line naming it, exit 1, no stack trace', () => {
     const r = ckpt(['memparse', fixture('podman', 'procs-none.tar'), '--pid', '1', '--output', '/nonexistent-dir/dump.txt']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trimEnd()).toBe('ckpt: /nonexistent-dir/dump.txt: no such file or directory');
+    expect(r.stderr.trimEnd()).toMatch(/^ckpt: \/nonexistent-dir\/dump\.txt: cannot create \(ENOENT\)$/);
   });
 
   it('the full dump lands in the file, without collapsed rows', () => {

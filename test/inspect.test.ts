@@ -183,7 +183,7 @@ describe('JSON keeps checkpointctl field names and adds ckpt facts', () => {
     expect(flat[1].environment).toContain(facts.container.env_secret);
     expect(flat[4].threads.map((t: { comm: string }) => t.comm)).toEqual(['ckpt-threads', 'ckpt-worker-1', 'ckpt-worker-2']);
     expect(flat[7]).toMatchObject({ state: 'zombie', task_state: 'dead', exit_code: 1792, exit_status: 7 });
-    expect(flat[7].argv).toBeUndefined();
+    expect(flat[7].argv).toBeNull();
     expect(flat[8]).toMatchObject({ state: 'stopped', stop_signal: 'SIGSTOP' });
     const fd1 = j.file_descriptors.find((x: { pid: number }) => x.pid === 1).open_files;
     expect(fd1.find((x: { fd: string }) => x.fd === 'REG 0')).toMatchObject({ type: 'REG', path: '/dev/null' });

@@ -237,7 +237,7 @@ describe('ckpt memparse', () => {
       expect(r.stdout).toMatch(/ckpt-zombie +│ 0 B \(0 pages\)/);
     }
     const j = ckpt(['memparse', archive('none'), '--format', 'json']);
-    const rows = JSON.parse(j.stdout) as { pid: number; comm: string; shared_pages: number; private_pages: number }[];
+    const rows = JSON.parse(j.stdout).processes as { pid: number; comm: string; shared_pages: number; private_pages: number }[];
     expect(rows.find((x) => x.pid === 1)).toMatchObject({ comm: 'ckpt-main', shared_pages: 3 });
   });
 
@@ -264,7 +264,7 @@ describe('ckpt memparse', () => {
     const file = join(tmp, 'dump.txt');
     const r = ckpt(['memparse', archive('none'), '--pid', '1', '--output', file]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(file);
+    expect(r.stderr).toContain(file);
     const dump = readFileSync(file, 'utf8');
     expect(dump.split('\n')).not.toContain('*');
     expect(dump).toContain('|CKPT-');

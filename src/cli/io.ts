@@ -1,7 +1,8 @@
-/** Output helpers for the CLI: stdout writes that respect back-pressure and closed pipes. */
-import { promises as fsp } from 'node:fs';
-import { CkptError } from '../errors.js';
-import { ioError } from '../node/file-io.js';
+/**
+ * Output helpers for the CLI: stdout writes that respect back-pressure and closed pipes, colour
+ * choice, warnings about missing or damaged parts, and the run's exit status. (Files are written
+ * through src/node/output.ts only.)
+ */
 import type { CheckpointProblem } from '../model/types.js';
 import { safe } from '../views/format.js';
 
@@ -51,63 +52,59 @@ export async function out(text: string | Uint8Array): Promise<void> {
   if (stdoutClosed || process.stdout.destroyed) throw new StdoutClosed();
 }
 
+export type ColourChoice = 'auto' | 'always' | 'never';
+let colourChoice: ColourChoice = 'auto';
+
+/** `--color auto|always|never` (set once by main before the command runs). */
+export function setColourChoice(choice: ColourChoice): void {
+  colourChoice = choice;
+}
+
 /**
- * Opens a file for the CLI's `--output` (the only file ckpt writes): created or truncated, written
- * in order; errors become one-line CkptErrors naming the file.
+ * Colour on stdout: `--color always|never` decides; with `auto` (the default) colour is used on a
+ * terminal unless NO_COLOR is set (not empty), FORCE_COLOR is 0 or TERM is dumb; FORCE_COLOR set
+ * to anything else forces it on.
  */
-export async function fileWriter(file: string): Promise<{ write(text: string): Promise<void>; close(): Promise<void> }> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(file, 'w');
-  } catch (e) {
-    throw ioError(e, file);
-  }
-  let written = 0;
-  let pending: string[] = [];
-  let pendingLength = 0;
-  const flush = async () => {
-    if (pendingLength === 0) return;
-    const text = pending.join('');
-    pending = [];
-    pendingLength = 0;
-    try {
-      written += (await handle.write(text)).bytesWritten;
-    } catch (e) {
-      throw new CkptError(`cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file, written);
-    }
-  };
-  return {
-    async write(text: string) {
-      pending.push(text);
-      pendingLength += text.length;
-      if (pendingLength >= 1 << 20) await flush();
-    },
-    async close() {
-      try {
-        await flush();
-      } finally {
-        await handle.close();
-      }
-    },
-  };
-}
-
-/** Colour is used only on a terminal, and never when NO_COLOR is set. */
 export function useColour(): boolean {
-  return Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  if (colourChoice !== 'auto') return colourChoice === 'always';
+  const env = process.env;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.TERM === 'dumb') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return true;
+  return Boolean(process.stdout.isTTY);
 }
 
-/** Exit code of a partial result: something was shown, but parts of the input are missing or damaged. */
+/** Exit codes (docs/cli.md). */
+export const EXIT_OK = 0;
+export const EXIT_BAD_INPUT = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERNAL = 3;
 export const EXIT_PARTIAL = 4;
+
+let partial = false;
+let failed = false;
 
 /**
  * One warning line on stderr per missing or damaged part (`ckpt: warning: <member>[ at byte N]:
- * <what>`), and the run ends with the partial-result code.
+ * <what>`, the member prefixed by the checkpoint when several are shown), and the run ends with
+ * the partial-result code unless it failed.
  */
-export function warnProblems(problems: readonly CheckpointProblem[]): void {
+export function warnProblems(problems: readonly CheckpointProblem[], checkpoint?: string): void {
   for (const p of problems) {
-    const where = `${p.file}${p.offset !== null ? ` at byte ${p.offset}` : ''}`;
+    const where = `${checkpoint !== undefined ? `${checkpoint}:` : ''}${p.file}${p.offset !== null ? ` at byte ${p.offset}` : ''}`;
     process.stderr.write(`ckpt: warning: ${safe(where)}: ${safe(p.message)}\n`);
   }
-  if (problems.length) process.exitCode = EXIT_PARTIAL;
+  if (problems.length) partial = true;
+}
+
+/** One checkpoint of several could not be read: say why, carry on, and end with exit 1. */
+export function reportFailure(message: string): void {
+  process.stderr.write(`ckpt: ${safe(message)}\n`);
+  failed = true;
+}
+
+/** The exit code the run has earned so far: 1 when something failed, 4 when something was partial, else 0. */
+export function runStatus(): number {
+  return failed ? EXIT_BAD_INPUT : partial ? EXIT_PARTIAL : EXIT_OK;
 }

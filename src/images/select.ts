@@ -6,7 +6,7 @@ import type { CheckpointSource, SourceEntry } from '../source/types.js';
 import { readFiles } from '../source/memory.js';
 import { decodeImage } from './decode.js';
 import { toCritJson, type CritJsonOptions } from './crit-json.js';
-import { isRawImageName } from './magic.js';
+import { isRawImageName, rawImageKind } from './magic.js';
 
 /** `pstree`, `pstree.img`, `checkpoint/pstree.img` all name `checkpoint/pstree.img`. */
 export function imagePath(name: string): string {
@@ -15,8 +15,28 @@ export function imagePath(name: string): string {
   return withExt.includes('/') ? withExt : `checkpoint/${withExt}`;
 }
 
+/** CRIU's statistics images have no `.img` suffix; Podman puts stats-dump at the archive's top. */
+const STATS = /^(?:checkpoint\/)?stats-(?:dump|restore)$/;
+
 function isImage(e: SourceEntry): boolean {
-  return e.type === 'file' && e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/');
+  if (e.type !== 'file') return false;
+  if (STATS.test(e.path)) return true;
+  return e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/');
+}
+
+/** Where an image named by the user may be: `stats-dump` is `checkpoint/stats-dump` or the top-level `stats-dump`. */
+function candidates(name: string): string[] {
+  const base = name.replace(/^\.?\/+/, '').replace(/^checkpoint\//, '');
+  if (/^stats-(?:dump|restore)$/.test(base)) return [`checkpoint/${base}`, base];
+  return [imagePath(name)];
+}
+
+/** Says what a raw image is, for an error: there is nothing in it to decode. */
+function rawImageError(path: string, label: string): CkptError {
+  const kind = rawImageKind(path);
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const what = kind?.name === 'PAGES' ? 'raw memory pages (read through pagemap-<pid>.img: ckpt memparse)' : `a raw ${kind?.name ?? ''} image`;
+  return new CkptError(`${base} is ${what}, not protobuf entries: nothing to decode`, label);
 }
 
 /**
@@ -24,15 +44,30 @@ function isImage(e: SourceEntry): boolean {
  * values, keyed by archive path, in archive order. Reads a compressed archive once.
  */
 export async function decodeImages(source: CheckpointSource, names: string[], options: CritJsonOptions = {}): Promise<Map<string, unknown>> {
-  const wanted = new Set(names.map(imagePath));
+  const asked = names.map(candidates);
   const entries = source.randomAccess ? await source.entries() : undefined;
-  if (entries && wanted.size > 0) {
+  const missing = (c: string[]) => new CkptError(`no image "${c[0]!.replace(/^checkpoint\//, '')}" in the checkpoint`, source.label);
+  if (entries) {
     const have = new Set(entries.map((e) => e.path));
-    for (const w of wanted) if (!have.has(w)) throw new CkptError(`no image "${w.replace(/^checkpoint\//, '')}" in the checkpoint`, source.label);
+    for (const c of asked) if (!c.some((p) => have.has(p))) throw missing(c);
   }
-  const want = (e: SourceEntry) => (wanted.size > 0 ? wanted.has(e.path) : isImage(e) && !isRawImageName(e.path));
+  const wanted = new Set(asked.flat());
+  for (const w of wanted) if (isRawImageName(w)) throw rawImageError(w, source.label);
+  const seen: SourceEntry[] = [];
+  const want = (e: SourceEntry) => {
+    seen.push(e);
+    return wanted.size > 0 ? wanted.has(e.path) : isImage(e) && !isRawImageName(e.path);
+  };
   const files = await readFiles(source, want);
-  if (!entries) for (const w of wanted) if (!files.has(w)) throw new CkptError(`no image "${w.replace(/^checkpoint\//, '')}" in the checkpoint`, source.label);
+  if (!entries) for (const c of asked) if (!c.some((p) => files.has(p))) throw missing(c);
+  if (names.length === 0 && files.size === 0) {
+    // nothing to decode: say what the input is instead of printing {}
+    const all = entries ?? seen;
+    const raw = all.filter((e) => e.type === 'file' && isImage(e) && isRawImageName(e.path));
+    if (raw.length === 1 && all.filter((e) => e.type === 'file').length === 1) throw rawImageError(raw[0]!.path, source.label);
+    const diff = /(^|\/)rootfs-diff\.tar$/.test(source.label) ? " (rootfs-diff.tar holds the container's changed files, not CRIU images)" : '';
+    throw new CkptError(`no CRIU images in it${diff}: nothing to decode`, source.label);
+  }
   const out = new Map<string, unknown>();
   for (const [path, bytes] of files) {
     try {

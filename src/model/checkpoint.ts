@@ -33,6 +33,7 @@ export class Checkpoint {
   private _memory?: Promise<CheckpointMemory>;
   private _rootfs?: Promise<RootfsChanges>;
   private readonly _problems: CheckpointProblem[] = [];
+  private readonly _problemKeys = new Set<string>();
   private _byPid?: Map<number, Process>;
 
   private constructor(
@@ -67,8 +68,12 @@ export class Checkpoint {
 
   /** Records a missing or damaged part once (same file, offset and message: recorded once). */
   noteProblem(problem: CheckpointProblem): void {
-    if (!this._problems.some((p) => p.file === problem.file && p.offset === problem.offset && p.message === problem.message)) this._problems.push(problem);
+    const key = `${problem.file}\0${problem.offset}\0${problem.message}`;
+    if (this._problemKeys.has(key)) return;
+    this._problemKeys.add(key);
+    this._problems.push(problem);
   }
+
 
   get source(): CheckpointSource {
     return this.images.source;
@@ -81,7 +86,7 @@ export class Checkpoint {
 
   /** Container, image, engine, runtime, times, pod, annotations and network, from the engine's metadata. */
   get container(): ContainerInfo {
-    return (this._container ??= readContainerInfo(this.images));
+    return (this._container ??= readContainerInfo(this.images, (p) => this.noteProblem(p)));
   }
 
   /** Sizes of the checkpoint, its memory pages and the root file-system diff, in bytes. */
@@ -99,18 +104,25 @@ export class Checkpoint {
     return s;
   }
 
-  /** Every statistic of CRIU's dump (stats-dump), or undefined when the checkpoint has none. */
+  /**
+   * Every statistic of CRIU's dump (stats-dump), or undefined when the checkpoint has none (noted as
+   * missing) or it cannot be decoded (noted as damaged).
+   */
   get statistics(): DumpStatistics | undefined {
     if (this._stats === undefined) {
       this._stats = null;
-      for (const path of ['stats-dump', 'checkpoint/stats-dump']) {
+      const paths = ['stats-dump', 'checkpoint/stats-dump'];
+      if (!paths.some((p) => this.images.file(p))) this.noteProblem({ kind: 'missing', file: 'stats-dump', offset: null, message: "no CRIU dump statistics in the checkpoint" });
+      for (const path of paths) {
         const bytes = this.images.file(path);
         if (!bytes) continue;
         let dump: Record<string, unknown> | undefined;
         try {
           dump = (decodeImage(path, bytes).entries[0] as StatsEntry | undefined)?.dump as Record<string, unknown> | undefined;
         } catch (e) {
-          throw e instanceof CkptError ? e.within(this.label) : e;
+          if (!(e instanceof CkptError)) throw e;
+          this.noteProblem({ kind: 'damaged', file: path, offset: e.offset ?? null, message: `${e.reason}: dump statistics not shown` });
+          continue;
         }
         if (!dump) continue;
         const out: DumpStatistics = {};
@@ -123,7 +135,42 @@ export class Checkpoint {
   }
 
   private get tasks(): TaskModel {
-    return (this._tasks ??= buildTasks(this.images));
+    if (!this._tasks) {
+      if (!this.images.has('checkpoint/pstree.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/pstree.img', offset: null, message: 'no process tree: processes, open files, sockets and memory not shown' });
+      this._tasks = buildTasks(this.images);
+    }
+    return this._tasks;
+  }
+
+  /**
+   * Notes what the open files and sockets of the processes need and the checkpoint lacks:
+   * files.img (or the per-type images of older CRIU), and each live process's fdinfo image.
+   * Called by `processesWithFiles` and `sockets`.
+   */
+  private checkFileImages(): void {
+    const processes = this.tasks.processes;
+    if (processes.length === 0) return;
+    const paths = new Set(this.images.entries.map((e) => e.path));
+    const has = (name: string) => paths.has(`checkpoint/${name}`);
+    if (!has('files.img') && !has('reg-files.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/files.img', offset: null, message: 'no file table: open files and sockets not shown' });
+    // one warning per kind of missing image, naming the first pids (a damaged tree can have thousands)
+    const noIds: number[] = [];
+    const noFdinfo: { pid: number; file: string }[] = [];
+    for (const p of processes) {
+      if (p.state === 'zombie' || p.state === 'dead') continue;
+      const ids = this.images.imageEntries<{ ids?: { files_id?: number } }>(`core-${p.pid}.img`)[0]?.ids ?? this.images.imageEntries<{ files_id?: number }>(`ids-${p.pid}.img`)[0];
+      if (!ids || ids.files_id === undefined) noIds.push(p.pid);
+      else if (!has(`fdinfo-${ids.files_id}.img`)) noFdinfo.push({ pid: p.pid, file: `checkpoint/fdinfo-${ids.files_id}.img` });
+    }
+    const some = (pids: number[]) => `${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ` and ${pids.length - 10} more` : ''}`;
+    if (noIds.length) this.noteProblem({ kind: 'missing', file: noIds.length === 1 ? `checkpoint/ids-${noIds[0]}.img` : 'checkpoint/ids-<pid>.img', offset: null, message: `no ids of process${noIds.length > 1 ? 'es' : ''} ${some(noIds)}: their open files not shown` });
+    if (noFdinfo.length) this.noteProblem({ kind: 'missing', file: noFdinfo.length === 1 ? noFdinfo[0]!.file : 'checkpoint/fdinfo-<id>.img', offset: null, message: `no fd table of process${noFdinfo.length > 1 ? 'es' : ''} ${some(noFdinfo.map((x) => x.pid))}: their open files not shown` });
+  }
+
+  /** Every process (as `processes`), for showing open files: notes missing file images first. */
+  get processesWithFiles(): Process[] {
+    this.checkFileImages();
+    return this.tasks.processes;
   }
 
   /** Every process, in pstree order. */
@@ -161,6 +208,10 @@ export class Checkpoint {
     return p ? [p] : undefined;
   }
 
+  /** The process that has a thread with this id (a process's own pid is its main thread's id), or undefined. */
+  processOfThread(tid: number): Process | undefined {
+    return this.tasks.processes.find((p) => p.pid === tid || p.threads.some((t) => t.tid === tid));
+  }
 
   /** Every pid, ascending. */
   get pids(): number[] {
@@ -169,6 +220,7 @@ export class Checkpoint {
 
   /** Every socket held by a process (a socket shared by several fds appears once per fd). */
   get sockets(): Socket[] {
+    this.checkFileImages();
     return this.tasks.sockets;
   }
 
@@ -189,7 +241,39 @@ export class Checkpoint {
     });
     this._args ??= new Map();
     const missing = want.filter((pid) => !this._args!.has(pid));
-    if (missing.length > 0) for (const [pid, a] of await readProcessArguments(this.images, missing, await this.memory())) this._args.set(pid, a);
+    const memory = missing.length > 0 ? await this.memory() : undefined;
+    if (memory) for (const p of memory.problems) this.noteProblem(p);
+    if (memory) {
+      try {
+        for (const [pid, a] of await readProcessArguments(this.images, missing, memory)) this._args.set(pid, a);
+      } catch (e) {
+        // a pages file that is missing or short: the command lines are not known, the rest is
+        if (!(e instanceof CkptError)) throw e;
+        const file = e.file?.startsWith(`${this.label}:`) ? e.file.slice(this.label.length + 1) : (e.file ?? 'checkpoint/');
+        this.noteProblem({ kind: /missing/.test(e.reason) ? 'missing' : 'damaged', file, offset: e.offset ?? null, message: `${e.reason}: command lines and environments not read` });
+        return new Map();
+      }
+    }
+    // what kept the command lines from being read: one warning per missing kind of image
+    const paths = new Set(this.images.entries.map((e) => e.path));
+    const lacking = new Map<string, { file: string; pids: number[] }>();
+    for (const pid of missing) {
+      if (this._args.has(pid)) continue;
+      const pagemap = this.images.imageEntries<{ pages_id?: number }>(`pagemap-${pid}.img`)[0];
+      const [kind, file] = !paths.has(`checkpoint/mm-${pid}.img`)
+        ? ['memory map', `checkpoint/mm-${pid}.img`]
+        : !pagemap
+          ? ['pagemap', `checkpoint/pagemap-${pid}.img`]
+          : ['memory pages', `checkpoint/pages-${pagemap.pages_id}.img`];
+      const l = lacking.get(kind) ?? { file, pids: [] };
+      l.pids.push(pid);
+      lacking.set(kind, l);
+    }
+    for (const [kind, l] of lacking) {
+      const n = l.pids.length;
+      const pids = `${l.pids.slice(0, 10).join(', ')}${n > 10 ? ` and ${n - 10} more` : ''}`;
+      this.noteProblem({ kind: 'missing', offset: null, file: n === 1 ? l.file : l.file.replace(/-\d+\.img$/, '-<id>.img'), message: `no ${kind} of process${n > 1 ? 'es' : ''} ${pids}: command line and environment not read` });
+    }
     return new Map(want.filter((pid) => this._args!.has(pid)).map((pid) => [pid, this._args!.get(pid)!]));
   }
 

@@ -5,8 +5,12 @@
  * annotation (`libpod` for Podman, `cri-o` for CRI-O), by containerd's `io.kubernetes.cri.*`
  * annotations and its `status` file, and, with no metadata at all, it is a bare CRIU dump.
  */
+import { CkptError } from '../errors.js';
 import type { ImageSet } from './image-set.js';
-import type { ContainerInfo, Engine, NetworkInfo, NetworkInterface, SpecMount } from './types.js';
+import type { CheckpointProblem, ContainerInfo, Engine, NetworkInterface, SpecMount } from './types.js';
+
+/** Records a missing or damaged part (Checkpoint.noteProblem). */
+export type NoteProblem = (problem: CheckpointProblem) => void;
 
 type Json = Record<string, unknown>;
 
@@ -58,10 +62,8 @@ export function detectEngine(images: ImageSet, annotations: Record<string, strin
   if (Object.keys(annotations).some((k) => k.startsWith('io.kubernetes.cri.'))) return 'containerd';
   if (images.has('status') || images.has('status.dump')) return 'containerd';
   if (Object.keys(annotations).some((k) => k.startsWith('io.kubernetes.cri-o.')) || images.has('bind.mounts')) return 'CRI-O';
-  if (images.has('config.dump') || images.has('spec.dump')) {
-    // config.dump with libpod's fields but no annotation (older Podman)
-    return 'Podman';
-  }
+  // engine metadata that names no engine: say so rather than guess
+  if (images.has('config.dump') || images.has('spec.dump')) return 'unknown';
   return 'CRIU';
 }
 
@@ -117,16 +119,39 @@ function idFromRef(ref: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
-export function readContainerInfo(images: ImageSet): ContainerInfo {
-  const config = obj(images.json('config.dump')) ?? {};
-  const spec = obj(images.json('spec.dump')) ?? {};
+/**
+ * A metadata file parsed as JSON; with `note`, a file that is not valid JSON is recorded as damaged
+ * (at the byte where parsing failed) and read as absent, otherwise it throws.
+ */
+function metadataJson(images: ImageSet, path: string, note: NoteProblem | undefined, what: string): unknown {
+  try {
+    return images.json(path);
+  } catch (e) {
+    if (!(e instanceof CkptError) || !note) throw e;
+    note({ kind: 'damaged', file: path, offset: e.offset ?? null, message: `${e.reason}: ${what} not shown` });
+    return undefined;
+  }
+}
+
+/**
+ * The container facts. A config.dump, spec.dump or network.status that is not valid JSON, and a
+ * missing spec.dump or config.dump next to the other, are recorded with `note` (when given: the
+ * rest is still read) or thrown (without it).
+ */
+export function readContainerInfo(images: ImageSet, note?: NoteProblem): ContainerInfo {
+  const configJson = metadataJson(images, 'config.dump', note, 'container name, image, runtime and times');
+  const specJson = metadataJson(images, 'spec.dump', note, 'engine, annotations, hostname and mounts');
+  if (note && images.has('config.dump') && !images.has('spec.dump')) note({ kind: 'missing', file: 'spec.dump', offset: null, message: 'no OCI spec: engine, annotations, hostname and mounts not known' });
+  if (note && images.has('spec.dump') && !images.has('config.dump')) note({ kind: 'missing', file: 'config.dump', offset: null, message: "no engine configuration: container name, image, runtime and times not known" });
+  const config = obj(configJson) ?? {};
+  const spec = obj(specJson) ?? {};
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(spec.annotations) ?? {})) annotations[k] = typeof v === 'string' ? v : JSON.stringify(v);
   const expanded = expandAnnotations(annotations);
   const engine = detectEngine(images, annotations);
-  const statusDump = obj(images.json('status.dump'));
-  const status = obj(images.json('status'));
-  const deleted = images.json<unknown>('deleted.files');
+  const statusDump = obj(metadataJson(images, 'status.dump', note, 'containerd status'));
+  const status = obj(metadataJson(images, 'status', note, 'containerd status'));
+  const deleted = metadataJson(images, 'deleted.files', note, 'deleted files');
 
   const info: ContainerInfo = {
     id: str(config.id),
@@ -173,7 +198,7 @@ export function readContainerInfo(images: ImageSet): ContainerInfo {
   }
   info.image.id = info.image.id ?? idFromRef(info.image.ref);
 
-  const ns = images.json<unknown>('network.status');
+  const ns = metadataJson(images, 'network.status', note, 'networks');
   if (ns !== undefined && ns !== null) {
     info.network = { status: ns, interfaces: networkFromPodman(ns) };
   }

@@ -53,8 +53,9 @@ export class ImageSet {
     });
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
-    if (!options.allowEmpty && !entries.some((e) => e.path === 'checkpoint/pstree.img') && !entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img'))) {
-      throw new CkptError('no CRIU images in it (no checkpoint/pstree.img): not a container checkpoint', source.label);
+    // a checkpoint/ directory, even empty (metadata only: show and list work, the rest says what is missing)
+    if (!options.allowEmpty && !entries.some((e) => e.path === 'checkpoint' || e.path.startsWith('checkpoint/'))) {
+      throw new CkptError('no checkpoint/ directory in it: not a container checkpoint', source.label);
     }
     return new ImageSet(source, entries, files);
   }

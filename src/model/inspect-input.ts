@@ -33,6 +33,8 @@ export interface InspectInput {
   previews?: Map<string, ArtifactPreview[]>;
   /** The archive's SHA-256 (read for metadata); null for a directory. */
   archiveSha256?: string | null;
+  /** The pid shown, when the one asked for was a thread's id (then its process's pid). */
+  pid?: number;
 }
 
 /**
@@ -48,6 +50,8 @@ export async function collectInspectInput(ck: Checkpoint, parts: InspectParts): 
   void ck.sizes;
   if (parts.stats) void ck.statistics;
   if (parts.psTree) void ck.processes;
+  if (parts.files) void ck.processesWithFiles;
+  if (parts.sockets) void ck.sockets;
   if (parts.mounts) void ck.mounts;
   return input;
 }

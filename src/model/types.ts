@@ -4,7 +4,8 @@
  */
 
 /** The container engine that wrote the checkpoint; `CRIU` for a bare `criu dump` image directory. */
-export type Engine = 'Podman' | 'CRI-O' | 'containerd' | 'CRIU';
+/** Who wrote the checkpoint; `unknown`: engine metadata is there but names no engine. */
+export type Engine = 'Podman' | 'CRI-O' | 'containerd' | 'CRIU' | 'unknown';
 
 export interface ContainerImage {
   /** The image's name as the engine recorded it, e.g. `localhost/busybox:lab`, `docker.io/library/nginx:latest`. */

@@ -8,7 +8,7 @@ export * from '../index.js';
 // views: model objects -> text, as the CLI prints them (not in @ckpt/core/core: the tables use
 // cli-table3, which needs Node's util and os)
 export { inspectTree, renderTree, normaliseInspectOptions, type TreeNode, type InspectOptions } from '../views/tree.js';
-export { inspectJson, inspectObject } from '../views/inspect-json.js';
+export { inspectJson, inspectObject, showJson, listJson, problemsJson } from '../views/inspect-json.js';
 export { showTable, listTable, hashLines, type ShowRow, type ListEntry } from '../views/table.js';
 export { diffTree, diffJson, type DiffViewOptions } from '../views/diff.js';
 export { Hexdump } from '../views/hexdump.js';

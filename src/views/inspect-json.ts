@@ -7,7 +7,8 @@
  * Pure: model objects in, a plain JSON value out.
  */
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import type { CheckpointProblem, ContainerInfo, NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import type { ListEntry, ShowRow } from './table.js';
 import { escapeBytes, rfc3339 } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 import type { ArtifactPreview } from '../model/evidence.js';
@@ -15,9 +16,9 @@ import { normaliseInspectOptions, type InspectInput, type InspectOptions } from 
 
 type J = Record<string, unknown>;
 
-/** Drops undefined members so that the output has no `"x": undefined` holes. */
+/** A member without a value is `null`: every key of the CLI's JSON is present (docs/cli.md). */
 function clean<T extends J>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  for (const k of Object.keys(o)) if (o[k] === undefined) (o as J)[k] = null;
   return o;
 }
 
@@ -137,13 +138,13 @@ function socketNode(sk: Socket): J {
   return clean({ protocol: sk.kind === 'unix' ? undefined : sk.kind === 'inet' ? sk.protocol : sk.kind.toUpperCase(), data: clean(data) });
 }
 
-/** checkpointctl's `networks`: [{name, interfaces: {eth0: {ip, mac, gateway}}}], addresses without prefix length. */
+/** checkpointctl's `networks`: [{name, interfaces: {eth0: {ip, mac, gateway}}}], addresses with their prefix length. */
 function networks(ifs: NetworkInterface[]): J[] {
   const byName = new Map<string, Record<string, J>>();
   for (const i of ifs) {
     const name = i.network ?? '';
     const m = byName.get(name) ?? {};
-    m[i.name] = clean({ ip: i.addresses[0]?.replace(/\/\d+$/, ''), mac: i.mac, gateway: i.gateways[0] });
+    m[i.name] = clean({ ip: i.addresses.join(', ') || undefined, mac: i.mac, gateway: i.gateways.join(', ') || undefined });
     byName.set(name, m);
   }
   return [...byName].map(([name, interfaces]) => ({ name, interfaces }));
@@ -155,7 +156,7 @@ function pidsOf(roots: Process[]): Set<number> {
 
 /** The JSON object of one checkpoint. */
 export function inspectObject(input: InspectInput, options: InspectOptions): J {
-  const o = normaliseInspectOptions(options);
+  const o = normaliseInspectOptions(input.pid !== undefined ? { ...options, pid: input.pid } : options);
   const ck: Checkpoint = input.checkpoint;
   const c = ck.container;
   const sz = ck.sizes;
@@ -169,8 +170,9 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
     created: rfc3339(c.created),
     checkpointed: c.checkpointed ? rfc3339(c.checkpointed) : undefined,
     engine: c.engine,
-    ip: ips[0],
-    mac: macs[0],
+    // several networks: joined, as checkpointctl does
+    ip: ips.length ? ips.join(', ') : undefined,
+    mac: macs.length ? macs.join(', ') : undefined,
     networks: c.network.interfaces.length ? networks(c.network.interfaces) : undefined,
     checkpoint_size: clean({
       total_size: sz.total,
@@ -220,6 +222,8 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
     node.mounts = ck.mounts.spec.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: m.options }));
     node.criu_mounts = ck.mounts.criu;
   }
+  // last, so that every part above has had its say: what is missing or damaged
+  node.problems = problemsJson(ck.problems);
   return clean(node);
 }
 
@@ -230,4 +234,52 @@ export function inspectJson(inputs: InspectInput[], options: InspectOptions): st
     null,
     2,
   ) + '\n';
+}
+
+/** A value or null: the CLI's JSON has every key, null where there is no value. */
+const orNull = <T>(v: T | undefined): T | null => (v === undefined || v === '' ? null : v);
+
+/** The missing or damaged parts of a checkpoint, as JSON (`problems` of every command's JSON). */
+export function problemsJson(problems: readonly CheckpointProblem[]): J[] {
+  return problems.map((p) => ({ kind: p.kind, file: p.file, offset: p.offset, message: p.message }));
+}
+
+function containerSummary(c: ContainerInfo): J {
+  const ips = c.network.interfaces.flatMap((i) => i.addresses.map((a) => a.replace(/\/\d+$/, '')));
+  const macs = c.network.interfaces.map((i) => i.mac).filter((m): m is string => !!m);
+  return {
+    container_name: orNull(c.name),
+    image: orNull(c.image.name),
+    id: orNull(c.id),
+    runtime: orNull(c.runtime),
+    created: orNull(c.created ? rfc3339(c.created) : undefined),
+    checkpointed: orNull(c.checkpointed ? rfc3339(c.checkpointed) : undefined),
+    engine: c.engine,
+    ip: ips.length ? ips.join(', ') : null,
+    mac: macs.length ? macs.join(', ') : null,
+    pod_name: orNull(c.pod),
+    kubernetes_namespace: orNull(c.namespace),
+  };
+}
+
+/** `ckpt show --format json`: one object per checkpoint that could be read. */
+export function showJson(rows: (ShowRow & { problems?: readonly CheckpointProblem[] })[]): string {
+  return (
+    JSON.stringify(
+      rows.map((r) => ({
+        file: r.label,
+        ...containerSummary(r.container),
+        checkpoint_size: r.sizes.total,
+        memory_pages_size: r.sizes.memoryPages,
+        root_fs_diff_size: r.sizes.rootFsDiff,
+      })),
+      null,
+      2,
+    ) + '\n'
+  );
+}
+
+/** `ckpt list --format json`: one object per checkpoint found, with its directory. */
+export function listJson(groups: { directory: string; entries: ListEntry[] }[]): string {
+  return JSON.stringify(groups.flatMap((g) => g.entries.map((e) => ({ directory: g.directory, checkpoint_name: e.name, ...containerSummary(e.container) }))), null, 2) + '\n';
 }

@@ -58,25 +58,26 @@ export function missingLine(run: MemoryRun, pageSize: number): string {
   return `${run.start.toString(16).padStart(16, '0')}  -- ${size} ${why} --\n`;
 }
 
-export function regionsJson(pid: number, regions: MemoryRegion[]): unknown {
-  return { pid, regions: regions.map(regionJson) };
+export function regionsJson(pid: number, regions: MemoryRegion[], state: string | null = null): unknown {
+  return { pid, state, regions: regions.map(regionJson) };
 }
 
 function regionJson(r: MemoryRegion): Record<string, unknown> {
-  const o: Record<string, unknown> = { start: hex(r.start), end: hex(r.end), perms: r.perms, label: r.label };
-  if (r.path !== undefined) o.path = r.path;
-  if (r.offset !== undefined) o.offset = hex(r.offset);
-  if (r.shared) o.shared = objectJson(r.shared);
-  o.pages = r.pages;
-  o.pages_present = r.pagesPresent;
-  return o;
+  return {
+    start: hex(r.start),
+    end: hex(r.end),
+    perms: r.perms,
+    label: r.label,
+    path: r.path ?? null,
+    offset: r.offset !== undefined ? hex(r.offset) : null,
+    shared: r.shared ? objectJson(r.shared) : null,
+    pages: r.pages,
+    pages_present: r.pagesPresent,
+  };
 }
 
 function objectJson(o: SharedMemoryObject): Record<string, unknown> {
-  const j: Record<string, unknown> = { kind: o.kind, shmid: o.shmid };
-  if (o.name !== undefined) j.name = o.name;
-  if (o.sysvKey !== undefined) j.key = o.sysvKey;
-  return j;
+  return { kind: o.kind, shmid: o.shmid, name: o.name ?? null, key: o.sysvKey ?? null };
 }
 
 /** Column layout of the text match lines. */
@@ -108,7 +109,11 @@ export function matchLine(m: MemoryMatch, options: { colour?: boolean; comm?: st
   return `${pid.padEnd(7)} ${addr.padEnd(18)} ${label.padEnd(12)} ${text}\n`;
 }
 
-/** One match as a JSON value (`indicator`: the literal of an indicator list that matched). */
+/**
+ * One match as a JSON value: every key present (null where the match has no value, e.g. a memfd
+ * match has no pid). A YARA match adds `rule`, `string_id` and `match_escaped`; a match of an
+ * indicator list adds `indicator` (the literal) and `indicator_line`.
+ */
 export function matchJson(m: MemoryMatch, comm?: string, indicator?: { text: string; line: number }): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (typeof m.tag === 'string') {
@@ -120,30 +125,30 @@ export function matchJson(m: MemoryMatch, comm?: string, indicator?: { text: str
     o.indicator = indicator.text;
     o.indicator_line = indicator.line;
   }
-  if (m.pid !== undefined) o.pid = m.pid;
-  if (comm !== undefined) o.comm = comm;
-  if (m.address !== undefined) o.address = hex(m.address);
-  o.region = m.label;
-  if (m.region) {
-    o.region_start = hex(m.region.start);
-    o.region_end = hex(m.region.end);
-    if (m.region.path !== undefined) o.path = m.region.path;
-  }
-  if (m.object) {
-    o.shared = objectJson(m.object);
-    o.object_offset = hex(m.objectOffset ?? 0n);
-  }
-  o.pages_file = m.file;
-  o.pages_file_offset = m.fileOffset;
-  o.length = m.match.length;
-  if (m.truncated) o.truncated = true;
-  o.match = printable(m.match);
+  Object.assign(o, {
+    pid: m.pid ?? null,
+    comm: comm ?? null,
+    address: m.address !== undefined ? hex(m.address) : null,
+    region: m.label,
+    region_start: m.region ? hex(m.region.start) : null,
+    region_end: m.region ? hex(m.region.end) : null,
+    path: m.region?.path ?? null,
+    shared: m.object ? objectJson(m.object) : null,
+    object_offset: m.object ? hex(m.objectOffset ?? 0n) : null,
+    pages_file: m.file,
+    pages_file_offset: m.fileOffset,
+    length: m.match.length,
+    truncated: Boolean(m.truncated),
+    match: printable(m.match),
+  });
   if (typeof m.tag === 'string') o.match_escaped = escapeBytes(m.match);
-  o.match_hex = toHex(m.match);
-  o.before = printable(m.before);
-  o.after = printable(m.after);
-  o.before_hex = toHex(m.before);
-  o.after_hex = toHex(m.after);
+  Object.assign(o, {
+    match_hex: toHex(m.match),
+    before: printable(m.before),
+    after: printable(m.after),
+    before_hex: toHex(m.before),
+    after_hex: toHex(m.after),
+  });
   return o;
 }
 

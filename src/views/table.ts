@@ -46,9 +46,10 @@ export function table(head: string[], rows: string[][], colour: boolean | undefi
 /**
  * `ckpt show`: container, image, short ID, runtime, created, engine, IP/MAC when known, checkpoint
  * and root fs diff sizes. With one checkpoint, columns without a value are left out and the
- * table is preceded by the path it came from; with several, every column is shown.
+ * table is preceded by the path it came from; with several, every column is shown (and, with
+ * `fileColumn`, a first column FILE with the path of each).
  */
-export function showTable(rows: ShowRow[], options: { colour?: boolean } = {}): string {
+export function showTable(rows: ShowRow[], options: { colour?: boolean; fileColumn?: boolean } = {}): string {
   const head = ['CONTAINER', 'IMAGE', 'ID', 'RUNTIME', 'CREATED', 'ENGINE'];
   const ip = (c: ContainerInfo) => c.network.interfaces.flatMap((i) => i.addresses.map((a) => a.replace(/\/\d+$/, ''))).join(', ');
   const mac = (c: ContainerInfo) => c.network.interfaces.map((i) => i.mac).filter(Boolean).join(', ');
@@ -71,9 +72,10 @@ export function showTable(rows: ShowRow[], options: { colour?: boolean } = {}): 
     return `\nDisplaying container checkpoint data from ${safe(r.label)}\n\n` + table(head, [row], options.colour);
   }
   head.push('IP', 'MAC', 'CHKPT SIZE', 'ROOT FS DIFF SIZE');
+  if (options.fileColumn) head.unshift('FILE');
   return table(
     head,
-    rows.map((r) => [...base(r), safe(ip(r.container)), safe(mac(r.container)), byteSize(r.sizes.total), byteSize(r.sizes.rootFsDiff)]),
+    rows.map((r) => [...(options.fileColumn ? [safe(r.label)] : []), ...base(r), safe(ip(r.container)), safe(mac(r.container)), byteSize(r.sizes.total), byteSize(r.sizes.rootFsDiff)]),
     options.colour,
   );
 }

@@ -64,10 +64,20 @@ export function containerNodes(ck: Checkpoint, s: Style): { name: string; nodes:
   if (!bare || c.created) nodes.push(kv('Created', safe(rfc3339(c.created))));
   if (c.checkpointed) nodes.push(kv('Checkpointed', safe(rfc3339(c.checkpointed))));
   nodes.push(kv('Engine', c.engine));
-  const ips = c.network.interfaces.flatMap((i) => i.addresses);
-  const macs = c.network.interfaces.map((i) => i.mac).filter((m): m is string => !!m);
-  if (ips.length) nodes.push(kv('IP', safe(ips.join(', '))));
-  if (macs.length) nodes.push(kv('MAC', safe(macs.join(', '))));
+  if (c.network.interfaces.length) {
+    // one branch per interface: "network (interface)", then its addresses, MAC and gateways
+    nodes.push({
+      text: 'Network Interfaces',
+      children: c.network.interfaces.map((i) => ({
+        text: safe(i.network ? `${i.network} (${i.name})` : i.name),
+        children: [
+          ...i.addresses.map((a) => kv('IP', safe(a))),
+          ...(i.mac ? [kv('MAC', safe(i.mac))] : []),
+          ...i.gateways.map((g) => kv('Gateway', safe(g))),
+        ],
+      })),
+    });
+  }
   const sz = ck.sizes;
   const size: TreeNode = { text: `Checkpoint size: ${byteSize(sz.total)}`, children: [] };
   if (sz.memoryPages) size.children!.push({ text: `Memory pages size: ${byteSize(sz.memoryPages)}` });

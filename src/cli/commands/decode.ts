@@ -26,7 +26,7 @@ export const decodeCommand: CommandModule<object, DecodeArgs> = {
     const source = await openSource(args.checkpoint);
     try {
       const decoded = await decodeImages(source, args.image ?? [], { pretty: !args.numeric, critTaskStateNames: args['crit-task-names'] });
-      const single = decoded.size === 1 && ((args.image?.length ?? 0) === 1 || (await source.entries()).filter((e) => e.path.endsWith('.img')).length === 1);
+      const single = decoded.size === 1 && ((args.image?.length ?? 0) === 1 || (await source.entries()).filter((e) => e.path.endsWith('.img') || /(^|\/)stats-(dump|restore)$/.test(e.path)).length === 1);
       const value = single ? [...decoded.values()][0] : Object.fromEntries([...decoded].map(([k, v]) => [k.replace(/^checkpoint\//, ''), v]));
       await out(stringifyJson(value, args.pretty) + '\n');
     } finally {

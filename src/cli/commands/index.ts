@@ -10,7 +10,10 @@ import { buildCommand } from './build.js';
 import { rootfsCommand } from './rootfs.js';
 import { recoverCommand } from './recover.js';
 import { memdumpCommand } from './memdump.js';
+import { pluginCommand, builtinNames } from './plugin.js';
+import { completionCommand } from './completion.js';
 import { findingsCommand } from './findings.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand, recoverCommand, memdumpCommand, findingsCommand];
+export const commands: CommandModule<any, any>[] = [decodeCommand, showCommand, inspectCommand, listCommand, memparseCommand, diffCommand, coredumpCommand, buildCommand, rootfsCommand, recoverCommand, memdumpCommand, findingsCommand, pluginCommand, completionCommand];
+builtinNames.push(...commands.map((c) => String(c.command).split(' ')[0]!));

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { collectInspectInput, inspectJson, inspectTree, normaliseInspectOptions, openCheckpointFile, type InspectInput, type InspectOptions } from '../../node/index.js';
-import { out, useColour } from '../io.js';
+import { CkptError, collectInspectInput, inspectJson, inspectTree, normaliseInspectOptions, openCheckpointFile, safe, type Checkpoint, type InspectInput, type InspectOptions } from '../../node/index.js';
+import { out, reportFailure, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
 interface InspectArgs {
@@ -34,11 +34,17 @@ export function inspectOptions(args: InspectArgs): InspectOptions {
   });
 }
 
-/** How each --format prints: `one` checkpoint as soon as it is read, or `all` of them at the end. */
-const RENDERERS: Record<InspectArgs['format'], { one?: (input: InspectInput, o: InspectOptions) => string; all?: (inputs: InspectInput[], o: InspectOptions) => string }> = {
-  tree: { one: inspectTree },
-  json: { all: inspectJson },
-};
+/**
+ * The options to show for `ck`: a --pid that is a thread's id means its process (said on stderr);
+ * a pid that is neither is a usage error naming the valid pids.
+ */
+function optionsFor(ck: Checkpoint, o: InspectOptions): InspectOptions {
+  if (!o.psTree || o.pid === undefined || ck.process(o.pid)) return o;
+  const owner = ck.processOfThread(o.pid);
+  if (!owner) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
+  process.stderr.write(`ckpt: note: ${o.pid} is a thread of process ${owner.pid} in ${safe(ck.label)}: showing process ${owner.pid}\n`);
+  return { ...o, pid: owner.pid };
+}
 
 export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <checkpoint..>',
@@ -55,33 +61,51 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('stats', { type: 'boolean', default: false, describe: "CRIU's dump statistics" })
       .option('metadata', { type: 'boolean', default: false, describe: 'pod, namespace, annotations (JSON-valued ones expanded), deleted files' })
       .option('all', { type: 'boolean', default: false, describe: 'everything above' })
-      .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree)' })
+      .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree; a thread id means its process)' })
       .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
       .example('$0 inspect checkpoint.tar --ps-tree', 'the process tree')
       .example('$0 inspect checkpoint.tar --all --format json', "everything, as JSON with checkpointctl's field names")
       .example('$0 inspect checkpoint.tar --pid 9 --ps-tree-cmd --ps-tree-env', "one process's command line and environment"),
   handler: async (args) => {
-    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`option --pid must be a process id, not ${String(args.pid)}`);
     const o = inspectOptions(args);
-    const render = RENDERERS[args.format];
     const inputs: InspectInput[] = [];
+    const several = args.checkpoint.length > 1;
     try {
       for (const path of args.checkpoint) {
-        const ck = await openCheckpointFile(path, { hashArchive: o.metadata });
+        let ck: Checkpoint;
+        try {
+          ck = await openCheckpointFile(path, { hashArchive: o.metadata });
+        } catch (e) {
+          // one unreadable checkpoint does not hide the others: one line for it, exit 1 at the end
+          if (!(e instanceof CkptError)) throw e;
+          reportFailure(e.message);
+          continue;
+        }
         let kept = false;
         try {
-          if (o.psTree && !ck.subtree(o.pid)) throw new UsageError(`no process with pid ${o.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
-          const input = await collectInspectInput(ck, o);
-          if (render.one) await out(render.one(input, o));
-          else {
+          const shown = optionsFor(ck, o);
+          const input = await collectInspectInput(ck, shown);
+          if (shown.pid !== o.pid) input.pid = shown.pid;
+          if (args.format === 'json') {
             inputs.push(input);
             kept = true;
+          } else {
+            await out(inspectTree(input, shown));
+            warnProblems(ck.problems, several ? ck.label : undefined);
           }
+        } catch (e) {
+          if (!(e instanceof CkptError)) throw e;
+          reportFailure(e.message);
         } finally {
           if (!kept) await ck.close();
         }
       }
-      if (render.all) await out(render.all(inputs, o));
+      if (args.format === 'json') {
+        const text = inspectJson(inputs, o);
+        for (const i of inputs) warnProblems(i.checkpoint.problems, several ? i.checkpoint.label : undefined);
+        await out(text);
+      }
     } finally {
       for (const i of inputs) await i.checkpoint.close();
     }

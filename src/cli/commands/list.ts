@@ -1,12 +1,13 @@
 import type { CommandModule } from 'yargs';
 import * as path from 'node:path';
-import { checkpointFiles, CkptError, listTable, openCheckpointFile, type ListEntry } from '../../node/index.js';
-import { out, useColour } from '../io.js';
+import { checkpointFiles, CkptError, listJson, listTable, openCheckpointFile, type ListEntry } from '../../node/index.js';
+import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
 export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
 
 interface ListArgs {
   directory?: string[];
+  format: 'table' | 'json';
 }
 
 export const listCommand: CommandModule<object, ListArgs> = {
@@ -15,12 +16,12 @@ export const listCommand: CommandModule<object, ListArgs> = {
   builder: (y) =>
     y
       .positional('directory', { type: 'string', array: true, describe: `directories to look in (default ${DEFAULT_CHECKPOINT_DIR})` })
+      .option('format', { type: 'string', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
       .example('$0 list', `the checkpoints the kubelet wrote to ${DEFAULT_CHECKPOINT_DIR}`)
       .example('$0 list /tmp/checkpoints /srv/archive', 'other directories'),
   handler: async (args) => {
     const dirs = args.directory?.length ? args.directory : [DEFAULT_CHECKPOINT_DIR];
     const groups: { directory: string; entries: ListEntry[] }[] = [];
-    let failed = 0;
     for (const dir of dirs) {
       const names = await checkpointFiles(dir);
       if (names === undefined && args.directory?.length) throw new CkptError('no such directory', dir);
@@ -30,19 +31,18 @@ export const listCommand: CommandModule<object, ListArgs> = {
           const ck = await openCheckpointFile(path.join(dir, name), { metadataOnly: true });
           try {
             entries.push({ name, container: ck.container });
+            warnProblems(ck.problems, ck.label);
           } finally {
             await ck.close();
           }
         } catch (e) {
           if (!(e instanceof CkptError)) throw e;
           // one unreadable archive does not hide the others: report it, go on, exit 1 at the end
-          process.stderr.write(`ckpt: ${e.message}\n`);
-          failed++;
+          reportFailure(e.message);
         }
       }
       groups.push({ directory: dir, entries });
     }
-    await out(listTable(groups, { colour: useColour() }));
-    if (failed) process.exitCode = 1;
+    await out(args.format === 'json' ? listJson(groups) : listTable(groups, { colour: useColour() }));
   },
 };

@@ -1,29 +1,14 @@
 import type { CommandModule } from 'yargs';
+import { openSource } from '../../node/index.js';
+import { CkptError } from '../../errors.js';
 import {
   CheckpointMemory,
-  CkptError,
   compileRegex,
-  Hexdump,
-  ImageSet,
-  mapsJson,
-  mapsTable,
-  mapsTree,
-  matchHeader,
-  matchJson,
-  matchLine,
-  walkMemory,
   memoryMaps,
-  memoryRows,
-  memoryTable,
-  memoryTableJson,
-  missingLine,
-  openSource,
   parseAddressFilter,
   parseHex,
   parseProtFilter,
   parseRegionKinds,
-  regionHeader,
-  regionsJson,
   REGION_KINDS,
   searchCheckpoint,
   literalSetMatcher,
@@ -31,15 +16,19 @@ import {
   type Literal,
   type MemoryMatch,
   type WindowMatcher,
-  stringifyJson,
-  workerRegexRunner,
   type MapsFilter,
-  type MemoryRow,
-  type ProcessMaps,
   type ProcessMemory,
-} from '../../node/index.js';
+} from '../../model/memory/index.js';
+import { workerRegexRunner } from '../../node/regex-worker.js';
 import { readTextFile } from '../../node/file-io.js';
-import { fileWriter, out, useColour } from '../io.js';
+import { Hexdump } from '../../views/hexdump.js';
+import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
+import { out, useColour, warnProblems } from '../io.js';
+import { withProgress } from '../progress.js';
+import { Checkpoint } from '../../model/checkpoint.js';
+import { assertNotInput, createAtomicFile, type AtomicFile } from '../../node/output.js';
+import { problemsJson } from '../../views/inspect-json.js';
+import { safe } from '../../views/format.js';
 import { UsageError } from '../usage-error.js';
 
 interface MemparseArgs {
@@ -54,7 +43,8 @@ interface MemparseArgs {
   'yara-rule'?: string;
   'ignore-case': boolean;
   context: number;
-  format: 'text' | 'table' | 'tree' | 'json';
+  format: 'text' | 'table' | 'tree' | 'json' | 'ndjson';
+  force: boolean;
   maps: boolean;
   prot?: string;
   region?: string[];
@@ -78,7 +68,8 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     y
       .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint/image directory' })
       .option('pid', { alias: 'p', type: 'number', describe: 'a hexdump of this process, region by region (with a search: search only this process)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout (the dump is then written in full, without * lines)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout (the dump is then written in full, without * lines); never the checkpoint itself, never over an existing file without --force' })
+      .option('force', { type: 'boolean', default: false, describe: 'with --output: replace an existing file (atomically, when the run succeeds)' })
       .option('search', { alias: 's', type: 'string', describe: 'search memory for this string (UTF-8 bytes)' })
       .option('search-regex', { alias: 'r', type: 'string', describe: 'search memory for this regular expression (JavaScript syntax, over bytes as latin1)' })
       .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
@@ -91,7 +82,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('prot', { type: 'string', describe: 'with --maps: regions with at least these permissions, e.g. rwx, wx, rw-s' })
       .option('region', { type: 'string', array: true, describe: `with --maps: regions of these kinds (${REGION_KINDS.join(', ')})` })
       .option('address', { type: 'string', describe: 'with --maps: the region holding address A, or regions overlapping A-B (hex)' })
-      .option('format', { choices: ['text', 'table', 'tree', 'json'] as const, default: 'text' as const, describe: 'output format (text and table are the same; tree only with --maps)' })
+      .option('format', { choices: ['text', 'table', 'tree', 'json', 'ndjson'] as const, default: 'text' as const, describe: 'output format (text and table are the same; tree only with --maps; ndjson only for searches, one match per line as found)' })
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
       .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
@@ -107,22 +98,26 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .example("$0 memparse checkpoint.tar --search-regex 'sk_live_[0-9a-zA-Z]{24}' --format json", 'a regex search, as JSON'),
   handler: async (args) => {
     const context = args.context;
-    if (!Number.isInteger(context) || context < 0 || context > 1 << 20) throw new UsageError(`--context must be a whole number of bytes from 0 to 1048576, not ${args.context}`);
+    if (!Number.isInteger(context) || context < 0 || context > 1 << 20) throw new UsageError(`option --context must be a whole number of bytes from 0 to 1048576, not ${args.context}`);
     const ps = args['page-size'];
-    if (!Number.isInteger(ps) || ps < 512 || (ps & (ps - 1)) !== 0) throw new UsageError(`--page-size must be a power of two of at least 512, not ${ps}`);
-    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${args.pid}`);
+    if (!Number.isInteger(ps) || ps < 512 || (ps & (ps - 1)) !== 0) throw new UsageError(`option --page-size must be a power of two of at least 512, not ${ps}`);
+    if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`option --pid must be a process id, not ${args.pid}`);
     const maxMatch = args['max-match'];
-    if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`--max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
+    if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`option --max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
     const timeout = args['regex-timeout'];
-    if (!(timeout > 0)) throw new UsageError(`--regex-timeout must be a number of seconds above 0, not ${timeout}`);
+    if (!(timeout > 0)) throw new UsageError(`option --regex-timeout must be a number of seconds above 0, not ${timeout}`);
+    if (args['ignore-case'] && args['search-hex'] !== undefined) throw new UsageError('option --ignore-case (-i) does not apply to --search-hex (bytes have no case)');
+    const searching = args.search !== undefined || args['search-regex'] !== undefined || args['search-hex'] !== undefined;
+    if (args.format === 'ndjson' && !searching) throw new UsageError('option --format ndjson is for searches (--search, --search-regex, --search-hex)');
+    if (args.force && !args.output) throw new UsageError('option --force only applies with --output');
 
     const mapsOnly = ['prot', 'region', 'address'].filter((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
-    if (!args.maps && mapsOnly.length) throw new UsageError(`--${mapsOnly[0]} needs --maps`);
-    if (args.format === 'tree' && !args.maps) throw new UsageError('--format tree needs --maps');
+    if (!args.maps && mapsOnly.length) throw new UsageError(`option --${mapsOnly[0]} needs --maps`);
+    if (args.format === 'tree' && !args.maps) throw new UsageError('option --format tree needs --maps');
     let filter: MapsFilter | undefined;
     if (args.maps) {
       const searching = ['search', 'search-regex', 'search-hex', 'search-file', 'yara', 'yara-rule', 'output'].find((o) => (args as unknown as Record<string, unknown>)[o] !== undefined);
-      if (searching) throw new UsageError(`--maps cannot be combined with --${searching}`);
+      if (searching) throw new UsageError(`option --maps cannot be combined with --${searching}`);
       try {
         filter = {};
         if (args.prot !== undefined) filter.prot = parseProtFilter(args.prot);
@@ -139,7 +134,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     let literals: Literal[] | undefined;
     try {
       if (args.search !== undefined) {
-        if (args.search === '') throw new UsageError('--search needs a non-empty string');
+        if (args.search === '') throw new UsageError('option --search needs a non-empty string');
         pattern = args['ignore-case'] ? compileRegex(escapeRegex(args.search), 'i') : args.search;
         shown = args.search;
       } else if (args['search-regex'] !== undefined) {
@@ -168,77 +163,106 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       }
     } catch (e) {
       if (e instanceof CkptError && (args['search-file'] !== undefined || args.yara !== undefined || args['yara-rule'] !== undefined)) throw e;
-      if (e instanceof CkptError) throw new UsageError(e.message);
+      if (e instanceof CkptError) throw new UsageError(`option --search${args.search !== undefined ? '' : args['search-regex'] !== undefined ? '-regex' : '-hex'}: ${e.message}`);
       throw e;
     }
 
-    const writer = args.output ? await fileWriter(args.output) : undefined;
+    // the output file is opened only once every argument has been checked (the pid against the
+    // checkpoint too); it is written under a temporary name and renamed into place at the end
+    let file: AtomicFile | undefined;
+    const openOutput = async () => {
+      if (args.output && !file) file = await createAtomicFile(args.output, { force: args.force, inputs: [args.checkpoint] });
+    };
     // a reader that went away (`| head`) ends the output quietly, and the dump or search with it
-    const write = writer
-      ? (t: string) => writer.write(t)
-      : async (t: string) => {
-          try {
-            await out(t);
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw STDOUT_CLOSED;
-            throw e;
-          }
-        };
-    const colour = !writer && (args.format === 'text' || args.format === 'table') && useColour();
-    const source = await openSource(args.checkpoint);
+    const write = async (t: string) => {
+      if (args.output) {
+        await openOutput();
+        return file!.write(t);
+      }
+      try {
+        await out(t);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw STDOUT_CLOSED;
+        throw e;
+      }
+    };
+    if (args.output) assertNotInput(args.output, [args.checkpoint]);
+    const colour = !args.output && (args.format === 'text' || args.format === 'table') && useColour();
+    const progress = withProgress(await openSource(args.checkpoint));
+    const source = progress.source;
     try {
       await run();
+      await openOutput();
+      await file?.commit();
     } catch (e) {
       if (e !== STDOUT_CLOSED) throw e;
     } finally {
+      progress.stop();
+      await file?.abort();
       await source.close();
-      await writer?.close();
     }
 
     async function run(): Promise<void> {
-      if (args.maps) {
-        const images = await ImageSet.load(source);
-        const memory = await CheckpointMemory.load(images, { pageSize: ps });
-        if (args.pid !== undefined && !memory.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${memory.pids().join(', ')})`);
-        const maps = memoryMaps(memory, { pids: args.pid !== undefined ? [args.pid] : undefined, filter });
-        await write(MAPS_RENDERERS[args.format](maps, { label: args.checkpoint, colour }));
-      } else if (pattern !== undefined) {
+      if (pattern !== undefined) {
         await search(source, pattern, shown, args, write, colour, literals);
-      } else {
-        const images = await ImageSet.load(source);
-        const memory = await CheckpointMemory.load(images, { pageSize: ps });
-        if (args.pid !== undefined) {
-          if (!memory.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${memory.pids().join(', ')})`);
-          const proc = memory.forPid(args.pid);
-          if (args.format === 'json') await write(stringifyJson(regionsJson(args.pid, proc.regions()), true) + '\n');
-          else {
-            if (writer) await out(`Writing the memory of process ${args.pid} from ${args.checkpoint} to ${args.output}\n`);
-            await dump(proc, memory, write, !writer);
-          }
-        } else {
-          const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
-          await write(TABLE_RENDERERS[args.format as TableFormat](rows, { label: args.checkpoint, pageSize: ps, colour }));
-        }
+        return;
       }
+      const ck = await Checkpoint.open(source);
+      if (!ck.images.entries.some((e) => /^checkpoint\/pagemap-\d+\.img$/.test(e.path))) {
+        throw new CkptError('no memory images in it (no checkpoint/pagemap-<pid>.img): nothing for memparse', source.label);
+      }
+      const memory = await CheckpointMemory.load(ck.images, { pageSize: ps });
+      void ck.processes; // notes a missing pstree.img
+      const problems = () => [...ck.problems, ...memory.problems];
+      if (args.maps) {
+        const pid = args.pid !== undefined ? resolvePid(ck, memory, args.pid, args.checkpoint) : undefined;
+        const maps = memoryMaps(memory, { pids: pid !== undefined ? [pid] : undefined, filter });
+        warnProblems(problems());
+        if (args.format === 'json') await write(JSON.stringify(mapsJson(maps), null, 2) + '\n');
+        else if (args.format === 'tree') await write(mapsTree(args.checkpoint, maps));
+        else await write(mapsTable(maps, { colour }));
+        return;
+      }
+      if (args.pid === undefined) {
+        const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
+        warnProblems(problems());
+        if (args.format === 'json') await write(JSON.stringify({ checkpoint: args.checkpoint, page_size: ps, processes: memoryTableJson(rows, ps), problems: problemsJson(problems()) }, null, 2) + '\n');
+        else await write(memoryTable(args.checkpoint, rows, ps, { colour }));
+        return;
+      }
+      const pid = resolvePid(ck, memory, args.pid, args.checkpoint);
+      const proc = memory.forPid(pid);
+      const state = ck.process(pid)?.state ?? null;
+      const comm = memory.comm(pid);
+      warnProblems(problems());
+      if (args.format === 'json') {
+        await write(JSON.stringify(regionsJson(pid, proc.regions(), state), null, 2) + '\n');
+        return;
+      }
+      if ((state === 'zombie' || state === 'dead') && proc.regions().length === 0) {
+        await write(`Process ${pid}${comm ? ` (${safe(comm)})` : ''}: zombie: no memory (it has exited; only its exit status is in the checkpoint)\n`);
+        return;
+      }
+      if (args.output) await openOutput();
+      if (args.output) process.stderr.write(`ckpt: writing the memory of process ${pid} from ${safe(args.checkpoint)} to ${safe(args.output)}\n`);
+      await dump(proc, memory, write, !args.output);
     }
   },
 };
 
-/** `--maps` in each --format. */
-const MAPS_RENDERERS: Record<MemparseArgs['format'], (maps: ProcessMaps[], c: { label: string; colour: boolean }) => string> = {
-  text: (maps, c) => mapsTable(maps, { colour: c.colour }),
-  table: (maps, c) => mapsTable(maps, { colour: c.colour }),
-  tree: (maps, c) => mapsTree(c.label, maps),
-  json: (maps) => JSON.stringify(mapsJson(maps), null, 2) + '\n',
-};
-
-/** The memory table of every process in each --format (tree is a usage error without --maps). */
-type TableFormat = Exclude<MemparseArgs['format'], 'tree'>;
-const TABLE_RENDERERS: Record<TableFormat, (rows: MemoryRow[], c: { label: string; pageSize: number; colour: boolean }) => string> = {
-  text: (rows, c) => memoryTable(c.label, rows, c.pageSize, { colour: c.colour }),
-  table: (rows, c) => memoryTable(c.label, rows, c.pageSize, { colour: c.colour }),
-  json: (rows, c) => stringifyJson(memoryTableJson(rows, c.pageSize), true) + '\n',
-};
+/**
+ * The process `requested` names: itself, or the process one of whose threads it is (said on
+ * stderr). A pid that is neither is a usage error listing the pids.
+ */
+function resolvePid(ck: Checkpoint, memory: CheckpointMemory, requested: number, label: string): number {
+  if (memory.has(requested)) return requested;
+  const owner = ck.processOfThread(requested);
+  if (owner && memory.has(owner.pid)) {
+    process.stderr.write(`ckpt: note: ${requested} is a thread of process ${owner.pid}: using process ${owner.pid}\n`);
+    return owner.pid;
+  }
+  throw new UsageError(`no process with pid ${requested} in ${label} (pids: ${memory.pids().join(', ')})`);
+}
 
 const STDOUT_CLOSED = Symbol('stdout closed');
 
@@ -256,7 +280,9 @@ async function search(
   // the same match is reported once (pid, address or object offset, pattern)
   const seen = new Set<string>();
   let memory: CheckpointMemory | undefined;
+  let zombie = false;
   const json = args.format === 'json';
+  const ndjson = args.format === 'ndjson';
   let n = 0;
   const matches = searchCheckpoint(source, {
     pattern,
@@ -268,6 +294,7 @@ async function search(
     onMemory: (m) => {
       memory = m;
       if (args.pid !== undefined && !m.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${m.pids().join(', ')})`);
+      if (args.pid !== undefined) zombie = m.forPid(args.pid).regions().length === 0 && !m.forPid(args.pid).pagemap;
     },
   });
   for await (const m of matches) {
@@ -278,12 +305,22 @@ async function search(
     }
     const comm = m.pid !== undefined ? memory?.comm(m.pid) : undefined;
     const lit = tagText(m);
-    if (json) await write((n === 0 ? '[\n' : ',\n') + stringifyJson(matchJson(m, comm, lit && { text: lit.text, line: lit.line }), false));
+    const j = matchJson(m, comm, lit && { text: lit.text, line: lit.line });
+    if (ndjson) await write(JSON.stringify(j) + '\n');
+    else if (json) await write((n === 0 ? '[\n' : ',\n') + indent(JSON.stringify(j, null, 2)));
     else await write((n === 0 ? matchHeader({ colour, rule: typeof m.tag === 'string' }) : '') + matchLine(m, { colour }));
     n++;
   }
+  if (memory) warnProblems(memory.problems);
   if (json) await write(n === 0 ? '[]\n' : '\n]\n');
-  else if (n === 0) await write(`No matches for ${shown} in the memory of ${args.pid !== undefined ? `process ${args.pid}` : 'any process'}\n`);
+  else if (ndjson) return;
+  else if (n === 0 && zombie) await write(`Process ${args.pid}${memory?.comm(args.pid!) ? ` (${safe(memory.comm(args.pid!)!)})` : ''}: zombie: no memory (nothing to search)\n`);
+  else if (n === 0) await write(`No matches for ${safe(shown)} in the memory of ${args.pid !== undefined ? `process ${args.pid}` : 'any process'}\n`);
+}
+
+/** A JSON text indented one level (two spaces), for an element of a streamed array. */
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
 }
 
 /**
@@ -297,13 +334,28 @@ async function dump(proc: ProcessMemory, memory: CheckpointMemory, write: (t: st
   await write(`Memory of process ${proc.pid}${comm ? ` (${comm.replace(/[^\x20-\x7e]/g, '.')})` : ''}: ${proc.regions().length} regions\n\n`);
   await write(`${'Address'.padEnd(16)}  ${'Hexadecimal'.padEnd(49)} ASCII\n${'-'.repeat(85)}\n`);
   const hd = new Hexdump({ collapse });
-  for await (const item of walkMemory(proc, { chunkSize: DUMP_BLOCK })) {
-    if (item.kind === 'region') {
+  const plan = proc.regions().map((r) => ({ region: r, runs: proc.layout(r.start, r.end) }));
+  const present = plan.flatMap((p) => p.runs.filter((r) => r.present));
+  const chunks = proc.stream(present, { chunkSize: DUMP_BLOCK })[Symbol.asyncIterator]();
+  try {
+    for (const { region, runs } of plan) {
       hd.gap();
-      await write('\n' + regionHeader(item.region));
-    } else if (item.kind === 'missing') {
-      hd.gap();
-      await write(missingLine(item.run, ps));
-    } else await write(hd.write(item.address, item.bytes));
+      await write('\n' + regionHeader(region));
+      for (const run of runs) {
+        if (!run.present) {
+          hd.gap();
+          await write(missingLine(run, ps));
+          continue;
+        }
+        for (let at = run.start; at < run.end; ) {
+          const c = await chunks.next();
+          if (c.done) return;
+          await write(hd.write(c.value.address, c.value.bytes));
+          at = c.value.address + BigInt(c.value.bytes.length);
+        }
+      }
+    }
+  } finally {
+    await chunks.return?.();
   }
 }

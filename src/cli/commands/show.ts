@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { hashLines, openCheckpointFile, showTable, type ShowRow } from '../../node/index.js';
-import { out, useColour } from '../io.js';
+import { CkptError, hashLines, openCheckpointFile, showJson, showTable, type ShowRow } from '../../node/index.js';
+import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
 interface ShowArgs {
   checkpoint: string[];
   hash: boolean;
+  format: 'table' | 'json';
 }
 
 export const showCommand: CommandModule<object, ShowArgs> = {
@@ -14,21 +15,31 @@ export const showCommand: CommandModule<object, ShowArgs> = {
     y
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint archives (.tar, gzip or zstd) or checkpoint/image directories' })
       .option('hash', { type: 'boolean', default: false, describe: "also print each archive's SHA-256 (sha256sum format), computed in the same pass" })
+      .option('format', { type: 'string', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
       .example('$0 show checkpoint.tar', 'one checkpoint')
       .example('$0 show checkpoint.tar --hash', 'with the SHA-256 of the archive')
-      .example('$0 show /var/lib/kubelet/checkpoints/*.tar', 'one row per checkpoint'),
+      .example('$0 show /var/lib/kubelet/checkpoints/*.tar', 'one row per checkpoint (a FILE column says which)'),
   handler: async (args) => {
     const rows: ShowRow[] = [];
+    const several = args.checkpoint.length > 1;
     for (const path of args.checkpoint) {
-      const ck = await openCheckpointFile(path, { metadataOnly: true, hashArchive: args.hash });
       try {
-        const row: ShowRow = { label: ck.label, container: ck.container, sizes: ck.sizes };
-        if (args.hash) row.sha256 = (await ck.source.archiveSha256?.()) ?? null;
-        rows.push(row);
-      } finally {
-        await ck.close();
+        const ck = await openCheckpointFile(path, { metadataOnly: true, hashArchive: args.hash });
+        try {
+          const row: ShowRow = { label: ck.label, container: ck.container, sizes: ck.sizes };
+          if (args.hash) row.sha256 = (await ck.source.archiveSha256?.()) ?? null;
+          rows.push(row);
+          warnProblems(ck.problems, several ? ck.label : undefined);
+        } finally {
+          await ck.close();
+        }
+      } catch (e) {
+        // one unreadable checkpoint does not hide the others: one line for it, exit 1 at the end
+        if (!(e instanceof CkptError)) throw e;
+        reportFailure(e.message);
       }
     }
-    await out(showTable(rows, { colour: useColour() }) + (args.hash ? `\n${hashLines(rows)}` : ''));
+    if (args.format === 'json') await out(showJson(rows));
+    else if (rows.length) await out(showTable(rows, { colour: useColour(), fileColumn: several }) + (args.hash ? `\n${hashLines(rows)}` : ''));
   },
 };

@@ -7,6 +7,7 @@
  * archive every batch of reads (readMany) is served by ONE streaming pass.
  */
 import { CkptError } from '../../errors.js';
+import type { CheckpointProblem } from '../types.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { pullFiles, readFiles } from '../../source/memory.js';
 import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type RemapFilePathEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
@@ -323,6 +324,11 @@ export class CheckpointMemory {
   private readonly objects = new Map<string, SharedMemoryObject>();
   private readonly comms = new Map<number, string>();
   readonly source: CheckpointSource;
+  /**
+   * Missing parts of the checkpoint's memory, found while building it: a process with a pagemap but
+   * no mm-<pid>.img (its regions are the pagemap's runs, labelled 'unknown'), no pstree.img.
+   */
+  readonly problems: CheckpointProblem[] = [];
 
   private constructor(
     private readonly images: ImageLookup,
@@ -575,7 +581,7 @@ export class CheckpointMemory {
     // 'pages-' sorts before 'pstree'), every process with an mm image
     let pids = im.imageEntries<PstreeEntry>('pstree.img').map((t) => t.pid);
     if (pids.length === 0) {
-      pids = [...paths].map((p) => /\/mm-(\d+)\.img$/.exec(p)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+      pids = [...new Set([...paths].map((p) => /\/(?:mm|pagemap)-(\d+)\.img$/.exec(p)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])))].sort((a, b) => a - b);
     }
     for (const pid of pids) {
       const core = im.imageEntries<CoreEntry>(`core-${pid}.img`)[0];
@@ -584,7 +590,10 @@ export class CheckpointMemory {
       const pagemap = pagemapOf(`pagemap-${pid}.img`);
       const ids = im.imageEntries<TaskKobjIdsEntry>(`ids-${pid}.img`)[0] ?? core?.ids;
       const backings: RegionBacking[] = [];
-      const vmas = (mm?.vmas ?? []).slice().sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      const vmas = mm ? mm.vmas.slice().sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)) : pagemap ? pagemapAreas(pagemap) : [];
+      if (!mm && pagemap) {
+        this.problems.push({ kind: 'missing', file: `checkpoint/mm-${pid}.img`, offset: null, message: `no memory map of process ${pid}: its regions are the runs of pagemap-${pid}.img, unlabelled` });
+      }
       for (const v of vmas) backings.push(this.backing(pid, v, mm, pagemap, files, memfdInodes, sysv, ids?.ipc_ns_id, shmemObject, options));
       this.procs.set(pid, new ProcessMemoryImpl(this, pid, backings, mm, pagemap));
     }
@@ -649,7 +658,7 @@ export class CheckpointMemory {
       target = { kind: 'anon shared' };
       offset = v.pgoff;
     }
-    const label = labelFor(v, mm, target);
+    const label: RegionLabel = mm ? labelFor(v, mm, target) : 'unknown';
     const sharedFirst = shared && obj !== undefined;
     if (obj && sharedFirst) obj.mappings.push({ pid, start: v.start, end: v.end, pgoff: v.pgoff });
     const pages = Number((v.end - v.start) / ps);
@@ -686,6 +695,17 @@ export class CheckpointMemory {
     region.pagesPresent = present;
     return { region, object: obj, sharedFirst };
   }
+}
+
+/** Without mm-<pid>.img: one area per run of adjacent pagemap pages, with no protection, flags or file known. */
+function pagemapAreas(pm: PageMap): VmaEntry[] {
+  const out: VmaEntry[] = [];
+  for (const r of pm.runs) {
+    const last = out[out.length - 1];
+    if (last && last.end === r.start) last.end = r.end;
+    else out.push({ start: r.start, end: r.end, pgoff: 0n, shmid: 0n, prot: 0, flags: 0, status: 0, fd: -1n });
+  }
+  return out;
 }
 
 /** Reads the parent (pre-dump) pagemaps when the checkpoint has them, in one pass. */

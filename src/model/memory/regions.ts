@@ -42,7 +42,9 @@ export type RegionLabel =
   | 'aio'
   | 'socket'
   | 'shadow stack'
-  | 'uprobes';
+  | 'uprobes'
+  /** mm-<pid>.img is missing: the region is a run of the pagemap, with no VMA to name it. */
+  | 'unknown';
 
 /** What a shared mapping is backed by, as far as the images say. */
 export interface MappingTarget {
