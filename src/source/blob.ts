@@ -38,9 +38,12 @@ export interface BlobSourceOptions {
    * Default: the pure-JS decoder in this thread.
    */
   zstd?: (blob: BlobLike, label: string, onRead: (position: number) => void) => AsyncIterable<Uint8Array>;
-  /** Called as the blob is read, with the furthest byte read so far and the blob's size (progress bars). */
+  /** Called as the blob is read, with the byte position the latest read reached and the blob's size (progress bars). */
   onRead?: (position: number, total: number) => void;
-  /** Aborts reads: every read after the abort throws the signal's reason. */
+  /**
+   * Aborts reads: every read after the abort throws the signal's reason. It is looked up at every
+   * read, so a getter may hand out a new signal per task (the web page does).
+   */
   signal?: AbortSignal;
 }
 
@@ -97,14 +100,12 @@ function notFound(label: string, p: string): CkptError {
 export class BlobTarSource implements CheckpointSource {
   readonly randomAccess = true;
   private readonly byPath = new Map<string, TarEntry>();
-  private furthest = 0;
 
   private constructor(
     readonly label: string,
     private readonly blob: BlobLike,
     private readonly index: TarEntry[],
-    private readonly onRead?: (position: number, total: number) => void,
-    private readonly signal?: AbortSignal,
+    private readonly options: BlobSourceOptions,
   ) {
     for (const e of index) this.byPath.set(e.path, e);
   }
@@ -119,7 +120,7 @@ export class BlobTarSource implements CheckpointSource {
       }
       return cache.subarray(offset - cacheAt, Math.min(cache.length, offset - cacheAt + length));
     };
-    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options.onRead, options.signal);
+    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -140,13 +141,13 @@ export class BlobTarSource implements CheckpointSource {
     const e = this.entry(p);
     const len = Math.max(0, Math.min(length, e.size - offset));
     if (len === 0) return new Uint8Array(0);
-    this.signal?.throwIfAborted();
+    this.options.signal?.throwIfAborted();
     const start = e.dataOffset + offset;
     // Large reads stream the slice into one buffer (the caller's when it lends one): in Chromium
     // this is about twice as fast as arrayBuffer() on the same slice, and allocates nothing new.
     const bytes = len >= STREAM_READ_MIN ? await streamInto(this.blob.slice(start, start + len), into && into.length >= len ? into.subarray(0, len) : new Uint8Array(len)) : await sliceBytes(this.blob, start, start + len);
     if (bytes.length < len) throw new CkptError(`archive ends inside "${p}": truncated`, this.label, start + bytes.length);
-    if (this.onRead && start + len > this.furthest) this.onRead((this.furthest = start + len), this.blob.size);
+    this.options.onRead?.(start + len, this.blob.size);
     return bytes;
   }
 
@@ -180,9 +181,8 @@ export class BlobCompressedTarSource implements CheckpointSource {
   /** The decompressed bytes, one pass. */
   private bytes(): AsyncIterable<Uint8Array> {
     const { blob, label } = this;
-    const { signal } = this.options;
     const report = (pos: number) => {
-      signal?.throwIfAborted();
+      this.options.signal?.throwIfAborted();
       this.options.onRead?.(pos, blob.size);
     };
     if (this.format === 'zstd' && this.options.zstd) return this.options.zstd(blob, label, report);
