@@ -263,6 +263,24 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     }
   });
 
+  it('opens an archive dropped on the page (drag and drop)', async () => {
+    const page = await ctx.newPage();
+    await page.goto(PAGE_URL);
+    const b64 = readFileSync(fixture('podman', 'procs-gzip.tar')).toString('base64');
+    const dt = await page.evaluateHandle((data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const t = new DataTransfer();
+      t.items.add(new File([bytes], 'dropped.tar.gz'));
+      return t;
+    }, b64);
+    await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+    await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 60_000 });
+    expect(await page.textContent('#status')).toContain('dropped.tar.gz');
+    expect(await page.locator('svg.ptree g.proc').count()).toBe(facts.processes.length);
+    await page.close();
+  });
+
   it('a damaged archive gives a one-line error naming the file', async () => {
     const page = await ctx.newPage();
     await page.goto(PAGE_URL);
