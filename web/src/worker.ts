@@ -4,7 +4,9 @@
  * every process and shared memory object, streaming matches back. The page cancels a search by
  * terminating the worker, which also stops a regex that would run for ever.
  */
-import { openBlobSource, searchCheckpoint, compileRegex, parseHex, isCkptError, readStream, zstdDecompressFallback, type ByteStream } from '../../src/index.js';
+import { openBlobSource, searchCheckpoint, compileRegex, parseHex, isCkptError } from '../../src/index.js';
+import { readStream, type ByteStream } from '../../src/source/blob.js';
+import { zstdDecompressFallback } from '../../src/source/compression.js';
 import { printable, toHex } from '../../src/views/hexdump.js';
 import type { FoundMatch, FromWorker, ToWorker } from './protocol.js';
 
