@@ -11,6 +11,7 @@ export { CkptError, isCkptError } from './errors.js';
 // sources: the bytes of a checkpoint
 export type { CheckpointSource, SourceEntry } from './source/types.js';
 export { BaseSource } from './source/base.js';
+export { StreamedTarSource } from './source/streamed-tar.js';
 export { MemorySource, tarBytesSource, imageBytesSource } from './source/memory.js';
 export { openBlobSource, type BlobLike, type BlobSourceOptions } from './source/blob.js';
 export { detectFormat, type ContainerFormat } from './source/compression.js';

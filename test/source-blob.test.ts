@@ -13,7 +13,7 @@ describe('Blob sources (the web page reads a File through these)', () => {
     it(`procs-${format}.tar: processes and a planted secret, read from a Blob`, async () => {
       const blob = await openAsBlob(fixture('podman', `procs-${format}.tar`));
       let furthest = 0;
-      const source = await openBlobSource(blob, `procs-${format}.tar`, { onRead: (pos, total) => ((furthest = pos), expect(total).toBe(blob.size)) });
+      const source = await openBlobSource(blob, `procs-${format}.tar`, { onRead: (pos, total) => ((furthest = Math.max(furthest, pos)), expect(total).toBe(blob.size)) });
       expect(source.randomAccess).toBe(format === 'none');
       const ck = await Checkpoint.open(source);
       expect(ck.processes.map((p) => [p.pid, p.comm])).toEqual(expect.arrayContaining(facts.processes.map((p) => [p.pid, p.comm])));

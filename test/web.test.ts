@@ -148,6 +148,28 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     await page.close();
   });
 
+  it('Cancel stops a regex that would never end (its worker is terminated); the next search works', async () => {
+    const page = await ctx.newPage();
+    await page.goto(PAGE_URL);
+    await openFixture(page, 'procs-none.tar');
+    await page.click('nav button[data-tab=search]');
+    await page.selectOption('#mode', 'regex');
+    // exponential backtracking on every run of zero bytes (pages are full of them)
+    await page.fill('#pattern', '(\\x00|\\x00)*\\x01');
+    await page.evaluate(() => delete document.body.dataset.search);
+    await page.click('#searchform button[type=submit]');
+    await page.waitForSelector('#progressbox:not([hidden])');
+    expect(await page.evaluate(() => document.body.dataset.search)).toBe('running');
+    await page.click('#stopsearch');
+    await page.waitForFunction(() => document.body.dataset.search === 'cancelled', null, { timeout: 10_000 });
+    expect(await page.textContent('#searchsummary')).toBe('cancelled');
+    expect(await page.isHidden('#progressbox')).toBe(true);
+    const heap = facts.secrets.find((x) => x.kind === 'heap')!;
+    const found = await search(page, 'literal', heap.marker);
+    expect(found.map((f) => `${f.pid}@${f.address}`)).toContain(`${heap.pid}@${heap.addr}`);
+    await page.close();
+  });
+
   it('the memory map draws every region of every process (VMAs of mm-<pid>.img)', async () => {
     const source = await openSource(fixture('podman', 'procs-none.tar'));
     const page = await ctx.newPage();
@@ -185,8 +207,8 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     const requests = recordRequests(page, ownFile);
     await page.goto(PAGE_URL);
     await openFixture(page, 'files-zstd.tar');
-    await page.waitForFunction(() => document.body.dataset.rootfs === 'loaded', null, { timeout: 60_000 });
     await page.click('nav button[data-tab=rootfs]');
+    await page.waitForFunction(() => document.body.dataset.rootfs === 'loaded', null, { timeout: 60_000 });
     const rows = await page.$$eval('#rootfs-entries tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]')?.getAttribute('title') ?? td.textContent ?? '')));
     const byPath = new Map(rows.map((r) => [r[4]!, r]));
     for (const f of [...files.rootfs.modified, ...files.rootfs.added]) {
@@ -239,6 +261,24 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     } finally {
       server.kill();
     }
+  });
+
+  it('opens an archive dropped on the page (drag and drop)', async () => {
+    const page = await ctx.newPage();
+    await page.goto(PAGE_URL);
+    const b64 = readFileSync(fixture('podman', 'procs-gzip.tar')).toString('base64');
+    const dt = await page.evaluateHandle((data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const t = new DataTransfer();
+      t.items.add(new File([bytes], 'dropped.tar.gz'));
+      return t;
+    }, b64);
+    await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+    await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 60_000 });
+    expect(await page.textContent('#status')).toContain('dropped.tar.gz');
+    expect(await page.locator('svg.ptree g.proc').count()).toBe(facts.processes.length);
+    await page.close();
   });
 
   it('a damaged archive gives a one-line error naming the file', async () => {

@@ -5,11 +5,8 @@ import { createReadStream } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { CkptError } from '../errors.js';
-import { BaseSource, notFound } from '../source/base.js';
 import { zstdDecompressFallback } from '../source/compression.js';
-import { collectBody } from '../source/memory.js';
-import { walkTarStream, tarEntries } from '../source/tar.js';
-import type { SourceEntry } from '../source/types.js';
+import { StreamedTarSource } from '../source/streamed-tar.js';
 import { canDecompressInWorker, decompressInWorker, type WorkerRing } from './decompress-worker.js';
 import { CHUNK, fileSha256, ioError, passHash, readFileChunks, teeChunks, type RawTee } from './file-io.js';
 
@@ -81,11 +78,8 @@ export async function* decompressFile(file: string, format: 'gzip' | 'zstd', opt
   }
 }
 
-/** A gzip or zstd tar on disk: read in streaming passes. The entry list is kept after the first. */
-export class CompressedTarSource extends BaseSource {
-  readonly randomAccess = false;
-  private list?: SourceEntry[];
-
+/** A gzip or zstd tar on disk: read in streaming passes (StreamedTarSource). */
+export class CompressedTarSource extends StreamedTarSource {
   constructor(
     readonly label: string,
     readonly format: 'gzip' | 'zstd',
@@ -98,7 +92,7 @@ export class CompressedTarSource extends BaseSource {
 
   private sha256?: string;
 
-  private bytes(): AsyncIterable<Uint8Array> {
+  protected bytes(): AsyncIterable<Uint8Array> {
     // with hashArchive, every pass hashes the compressed bytes until one has read them all
     const raw = this.options.hashArchive && this.sha256 === undefined ? passHash((hex) => (this.sha256 ??= hex)) : undefined;
     return decompressFile(this.label, this.format, this.options, this.size, raw);
@@ -107,40 +101,5 @@ export class CompressedTarSource extends BaseSource {
   /** The archive's SHA-256: from a full pass with `hashArchive`, else read for it. */
   async archiveSha256(): Promise<string | null> {
     return (this.sha256 ??= await fileSha256(this.label));
-  }
-
-  async entries(): Promise<SourceEntry[]> {
-    if (!this.list) {
-      const all: SourceEntry[] = [];
-      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {});
-      this.list = all;
-    }
-    return this.list;
-  }
-
-  async *stream(p: string): AsyncIterable<Uint8Array> {
-    for await (const { entry, body } of tarEntries(this.bytes(), this.label)) {
-      if (entry.path === p && entry.type === 'file') {
-        yield* body;
-        return;
-      }
-    }
-    throw notFound(this.label, p);
-  }
-
-  override async read(p: string): Promise<Uint8Array> {
-    let out: Uint8Array | undefined;
-    await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
-      out = await collectBody(body, e.size);
-      return 'stop';
-    });
-    if (!out) throw notFound(this.label, p);
-    return out;
-  }
-
-  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
-    const all: SourceEntry[] = [];
-    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit);
-    this.list ??= all;
   }
 }

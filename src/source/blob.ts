@@ -9,8 +9,9 @@
  */
 import { CkptError } from '../errors.js';
 import { detectFormat, gunzipStream, zstdDecompressFallback } from './compression.js';
-import { collectBody } from './memory.js';
-import { indexTar, tarEntries, walkTarStream, BLOCK, type TarEntry } from './tar.js';
+import { BaseSource, notFound } from './base.js';
+import { StreamedTarSource } from './streamed-tar.js';
+import { indexTar, BLOCK, type TarEntry } from './tar.js';
 import type { CheckpointSource, SourceEntry } from './types.js';
 
 /** What this module needs of a ReadableStream reader (DOM and Node typings differ). */
@@ -38,9 +39,12 @@ export interface BlobSourceOptions {
    * Default: the pure-JS decoder in this thread.
    */
   zstd?: (blob: BlobLike, label: string, onRead: (position: number) => void) => AsyncIterable<Uint8Array>;
-  /** Called as the blob is read, with the furthest byte read so far and the blob's size (progress bars). */
+  /** Called as the blob is read, with the byte position the latest read reached and the blob's size (progress bars). */
   onRead?: (position: number, total: number) => void;
-  /** Aborts reads: every read after the abort throws the signal's reason. */
+  /**
+   * Aborts reads: every read after the abort throws the signal's reason. It is looked up at every
+   * read, so a getter may hand out a new signal per task (the web page does).
+   */
   signal?: AbortSignal;
 }
 
@@ -89,23 +93,18 @@ async function streamInto(blob: BlobLike, out: Uint8Array): Promise<Uint8Array> 
   return out.subarray(0, n);
 }
 
-function notFound(label: string, p: string): CkptError {
-  return new CkptError(`no entry "${p}" in the checkpoint`, label);
-}
-
 /** An uncompressed tar in a Blob: indexed once by its headers, entries read with Blob.slice. */
-export class BlobTarSource implements CheckpointSource {
+export class BlobTarSource extends BaseSource {
   readonly randomAccess = true;
   private readonly byPath = new Map<string, TarEntry>();
-  private furthest = 0;
 
   private constructor(
     readonly label: string,
     private readonly blob: BlobLike,
     private readonly index: TarEntry[],
-    private readonly onRead?: (position: number, total: number) => void,
-    private readonly signal?: AbortSignal,
+    private readonly options: BlobSourceOptions,
   ) {
+    super();
     for (const e of index) this.byPath.set(e.path, e);
   }
 
@@ -119,7 +118,7 @@ export class BlobTarSource implements CheckpointSource {
       }
       return cache.subarray(offset - cacheAt, Math.min(cache.length, offset - cacheAt + length));
     };
-    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options.onRead, options.signal);
+    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options);
   }
 
   async entries(): Promise<SourceEntry[]> {
@@ -132,21 +131,21 @@ export class BlobTarSource implements CheckpointSource {
     return e;
   }
 
-  async read(p: string): Promise<Uint8Array> {
+  override async read(p: string): Promise<Uint8Array> {
     return this.readRange(p, 0, this.entry(p).size);
   }
 
-  async readRange(p: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+  override async readRange(p: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const e = this.entry(p);
     const len = Math.max(0, Math.min(length, e.size - offset));
     if (len === 0) return new Uint8Array(0);
-    this.signal?.throwIfAborted();
+    this.options.signal?.throwIfAborted();
     const start = e.dataOffset + offset;
     // Large reads stream the slice into one buffer (the caller's when it lends one): in Chromium
     // this is about twice as fast as arrayBuffer() on the same slice, and allocates nothing new.
     const bytes = len >= STREAM_READ_MIN ? await streamInto(this.blob.slice(start, start + len), into && into.length >= len ? into.subarray(0, len) : new Uint8Array(len)) : await sliceBytes(this.blob, start, start + len);
     if (bytes.length < len) throw new CkptError(`archive ends inside "${p}": truncated`, this.label, start + bytes.length);
-    if (this.onRead && start + len > this.furthest) this.onRead((this.furthest = start + len), this.blob.size);
+    this.options.onRead?.(start + len, this.blob.size);
     return bytes;
   }
 
@@ -161,28 +160,24 @@ export class BlobTarSource implements CheckpointSource {
       if (e.type === 'file' && want(entry)) await visit(entry, this.stream(e.path));
     }
   }
-
-  async close(): Promise<void> {}
 }
 
-/** A gzip or zstd tar in a Blob: read in streaming passes. The entry list is kept after the first. */
-export class BlobCompressedTarSource implements CheckpointSource {
-  readonly randomAccess = false;
-  private list?: SourceEntry[];
-
+/** A gzip or zstd tar in a Blob: read in streaming passes (StreamedTarSource). */
+export class BlobCompressedTarSource extends StreamedTarSource {
   constructor(
     readonly label: string,
     readonly format: 'gzip' | 'zstd',
     private readonly blob: BlobLike,
     private readonly options: BlobSourceOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   /** The decompressed bytes, one pass. */
-  private bytes(): AsyncIterable<Uint8Array> {
+  protected bytes(): AsyncIterable<Uint8Array> {
     const { blob, label } = this;
-    const { signal } = this.options;
     const report = (pos: number) => {
-      signal?.throwIfAborted();
+      this.options.signal?.throwIfAborted();
       this.options.onRead?.(pos, blob.size);
     };
     if (this.format === 'zstd' && this.options.zstd) return this.options.zstd(blob, label, report);
@@ -190,61 +185,6 @@ export class BlobCompressedTarSource implements CheckpointSource {
     const input = readStream(blob.stream() as ByteStream, (n) => report((consumed += n)));
     return this.format === 'zstd' ? zstdDecompressFallback(input, label) : gunzipStream(input, label);
   }
-
-  async entries(): Promise<SourceEntry[]> {
-    if (!this.list) {
-      const all: SourceEntry[] = [];
-      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {});
-      this.list = all;
-    }
-    return this.list;
-  }
-
-  async *stream(p: string): AsyncIterable<Uint8Array> {
-    for await (const { entry, body } of tarEntries(this.bytes(), this.label)) {
-      if (entry.path === p && entry.type === 'file') {
-        yield* body;
-        return;
-      }
-    }
-    throw notFound(this.label, p);
-  }
-
-  async read(p: string): Promise<Uint8Array> {
-    let out: Uint8Array | undefined;
-    await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
-      out = await collectBody(body, e.size);
-      return 'stop';
-    });
-    if (!out) throw notFound(this.label, p);
-    return out;
-  }
-
-  async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    let pos = 0;
-    let filled = 0;
-    for await (const c of this.stream(p)) {
-      const end = pos + c.length;
-      if (end > offset && pos < offset + length) {
-        const from = Math.max(0, offset - pos);
-        const to = Math.min(c.length, offset + length - pos);
-        out.set(c.subarray(from, to), pos + from - offset);
-        filled += to - from;
-      }
-      pos = end;
-      if (pos >= offset + length) break;
-    }
-    return out.subarray(0, filled);
-  }
-
-  async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
-    const all: SourceEntry[] = [];
-    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit);
-    this.list ??= all;
-  }
-
-  async close(): Promise<void> {}
 }
 
 /**

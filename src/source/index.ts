@@ -1,7 +1,7 @@
 /** source layer, runtime-neutral part: the contract, tar reading, in-memory sources. */
 export type { CheckpointSource, SourceEntry } from './types.js';
 export { MemorySource, tarBytesSource, imageBytesSource, readFiles, collectBody, pullFiles, type PulledChunk } from './memory.js';
-export { detectFormat, gunzipStream, sniffDecompress, type ContainerFormat } from './compression.js';
+export { detectFormat, gunzipStream, zstdDecompressFallback, sniffDecompress, type ContainerFormat } from './compression.js';
 export { portableSha256, sha256Hex, type Sha256, type Sha256Factory } from './hash.js';
 export { tarEntries, walkTarStream, indexTar, type TarMemberHeader, type StreamedTarEntry } from './tar.js';
 export { openBlobSource, BlobTarSource, BlobCompressedTarSource, readStream, type BlobLike, type BlobSourceOptions, type ByteStream } from './blob.js';

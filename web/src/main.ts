@@ -17,6 +17,7 @@ import {
   type ProcessArguments,
   type Socket,
   type BlobLike,
+  type BlobSourceOptions,
   type RootfsChanges,
   listRootfsChanges,
   fileModeText,
@@ -42,20 +43,36 @@ let current: Opened | undefined;
 
 // ---------------------------------------------------------------- progress and cancellation
 
-let activeTask: { cancel: () => void } | undefined;
+/**
+ * The long read under way: one progress bar with a Cancel button. A reading task (opening, argv,
+ * root file-system changes, a hexdump) is cancelled through the AbortSignal the page's source
+ * checks before every read (`sourceOptions.signal`); a search by terminating its worker.
+ */
+interface Task {
+  readonly signal: AbortSignal;
+  update(done: number, total: number): void;
+  end(): void;
+}
+let activeTask: { cancel: () => void; update: (done: number, total: number) => void } | undefined;
+let readController = new AbortController();
 
-function progress(label: string, cancel: (() => void) | undefined): { update: (done: number, total: number) => void; end: () => void } {
+function progress(label: string, cancel?: () => void): Task {
   const bar = $('progress') as HTMLProgressElement;
   const box = $('progressbox');
   const text = $('progresstext');
   box.hidden = false;
   bar.removeAttribute('value');
   text.textContent = label;
-  activeTask = cancel ? { cancel } : undefined;
-  ($('cancel') as HTMLButtonElement).disabled = !cancel;
+  if (!cancel) {
+    readController = new AbortController();
+    const c = readController;
+    cancel = () => c.abort();
+  }
   let last = 0;
-  return {
-    update(done, total) {
+  const task = {
+    signal: readController.signal,
+    cancel,
+    update(done: number, total: number) {
       const now = performance.now();
       if (now - last < 50 && done < total) return;
       last = now;
@@ -64,11 +81,23 @@ function progress(label: string, cancel: (() => void) | undefined): { update: (d
       text.textContent = `${label}: ${byteSize(done)} of ${byteSize(total)}`;
     },
     end() {
+      if (activeTask !== task) return;
       box.hidden = true;
       activeTask = undefined;
     },
   };
+  activeTask = task;
+  return task;
 }
+
+/** Options of the page's sources: zstd in a worker, progress and cancellation of the task under way. */
+const sourceOptions: BlobSourceOptions = {
+  zstd: zstdInWorker,
+  onRead: (pos, total) => activeTask?.update(pos, total),
+  get signal() {
+    return readController.signal;
+  },
+};
 
 function status(text: string, error = false): void {
   const el = $('status');
@@ -120,13 +149,12 @@ function zstdInWorker(blob: BlobLike, label: string, onRead: (position: number) 
 
 async function openFile(file: File): Promise<void> {
   activeTask?.cancel();
-  const ac = new AbortController();
-  const p = progress(`Reading ${file.name}`, () => ac.abort());
+  const p = progress(`Reading ${file.name}`);
   const t0 = performance.now();
   document.body.dataset.state = 'opening';
   status(`Opening ${file.name} (${byteSize(file.size)})…`);
   try {
-    const source = await openBlobSource(file, file.name, { zstd: zstdInWorker, onRead: (pos, total) => p.update(pos, total), signal: ac.signal });
+    const source = await openBlobSource(file, file.name, sourceOptions);
     const ck = await Checkpoint.open(source);
     current = { file, source, ck };
     const ms = Math.round(performance.now() - t0);
@@ -136,27 +164,26 @@ async function openFile(file: File): Promise<void> {
     renderAll(current);
     document.body.dataset.state = 'open';
     p.end();
-    await loadMemory(current, ac.signal);
-    await renderRootfs(current, ac.signal);
+    await loadMemory(current);
   } catch (e) {
     p.end();
     document.body.dataset.state = 'error';
-    status(ac.signal.aborted ? `${file.name}: cancelled` : errorText(e), true);
+    status(p.signal.aborted ? `${file.name}: cancelled` : errorText(e), true);
   }
 }
 
 /** The memory model and every process's argv and environment (a pass over a compressed archive). */
-async function loadMemory(o: Opened, signal: AbortSignal): Promise<void> {
-  const p = progress('Reading argv and environment', undefined);
+async function loadMemory(o: Opened): Promise<void> {
+  const p = progress('Reading argv and environment');
   try {
     o.memory = await o.ck.memory();
     renderMemoryTab(o);
     o.args = await o.ck.arguments();
-    if (signal.aborted || current !== o) return;
+    if (current !== o) return;
     renderProcesses(o);
     document.body.dataset.args = 'loaded';
   } catch (e) {
-    status(`${errorText(e)} (argv and environment not shown)`, true);
+    if (current === o) status(`${p.signal.aborted ? 'cancelled' : errorText(e)} (argv and environment not shown)`, true);
   } finally {
     p.end();
   }
@@ -170,6 +197,9 @@ function renderAll(o: Opened): void {
   renderProcesses(o);
   renderFiles(o);
   renderMounts(o);
+  rootfsShown = undefined;
+  delete document.body.dataset.rootfs;
+  delete document.body.dataset.args;
   clear($('rootfs'), h('p', { class: 'muted' }, 'Reading the root file-system changes…'));
   clear($('memory'), h('p', { class: 'muted' }, 'Reading the memory layout…'));
   clear($('results'));
@@ -306,7 +336,8 @@ function renderMounts(o: Opened): void {
 }
 
 /** Root file-system changes (the model's listRootfsChanges: one pass over rootfs-diff.tar, content hashed). */
-async function renderRootfs(o: Opened, signal: AbortSignal): Promise<void> {
+async function renderRootfs(o: Opened): Promise<void> {
+  const p = progress('Reading the root file-system changes');
   const box = $('rootfs');
   const c = o.ck.container;
   const has = o.ck.sizes.rootFsDiff > 0;
@@ -316,8 +347,9 @@ async function renderRootfs(o: Opened, signal: AbortSignal): Promise<void> {
   try {
     await listRootfsChanges(o.source, c.deletedFiles, { into });
   } catch (e) {
-    if (signal.aborted) return;
-    error = errorText(e);
+    error = p.signal.aborted ? 'cancelled' : errorText(e);
+  } finally {
+    p.end();
   }
   if (current !== o) return;
   const changes = into;
@@ -401,7 +433,7 @@ async function showHexdump(o: Opened, pid: number, address: bigint, length: numb
   const box = document.getElementById('hexdump');
   if (!box) return;
   clear(box, h('p', { class: 'muted' }, `reading ${hex(from)}…`));
-  const p = progress('Reading memory', undefined);
+  const p = progress('Reading memory');
   try {
     const res = await mem.readDetailed(from, Number(end - from));
     const rows: HTMLElement[] = [];
@@ -507,8 +539,14 @@ function resultItem(o: Opened, x: FoundMatch): HTMLElement {
 // ---------------------------------------------------------------- tabs, file input, drop
 
 let currentTab = 'overview';
+/** The checkpoint whose root file-system changes were read (read when the tab is first shown: a pass over a compressed archive). */
+let rootfsShown: Opened | undefined;
 function showTab(name: string): void {
   currentTab = name;
+  if (name === 'rootfs' && current && rootfsShown !== current) {
+    rootfsShown = current;
+    void renderRootfs(current);
+  }
   for (const b of document.querySelectorAll<HTMLButtonElement>('nav button[data-tab]')) b.classList.toggle('on', b.dataset.tab === name);
   for (const sec of document.querySelectorAll<HTMLElement>('main > section')) sec.hidden = sec.id !== `tab-${name}`;
 }
@@ -537,7 +575,7 @@ function init(): void {
     ev.preventDefault();
     startSearch();
   });
-  $('stopsearch').addEventListener('click', () => activeTask?.cancel());
+  $('stopsearch').addEventListener('click', () => searchWorker && activeTask?.cancel());
   showTab('overview');
   document.body.dataset.state = 'ready';
 }

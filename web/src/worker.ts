@@ -1,11 +1,12 @@
 /**
  * The page's Web Worker (one script, two jobs): zstd decompression for the page's reading passes
- * (fzstd, chunks handed back with flow control), and memory search (literal, regex, hex) over
+ * (the core's pure-JS decoder, chunks handed back with flow control), and memory search (literal, regex, hex) over
  * every process and shared memory object, streaming matches back. The page cancels a search by
  * terminating the worker, which also stops a regex that would run for ever.
  */
-import { Decompress } from 'fzstd';
-import { openBlobSource, searchCheckpoint, compileRegex, parseHex, isCkptError, CkptError } from '../../src/index.js';
+import { openBlobSource, searchCheckpoint, compileRegex, parseHex, isCkptError } from '../../src/index.js';
+import { readStream, type ByteStream } from '../../src/source/blob.js';
+import { zstdDecompressFallback } from '../../src/source/compression.js';
 import { printable, toHex } from '../../src/views/hexdump.js';
 import type { FoundMatch, FromWorker, ToWorker } from './protocol.js';
 
@@ -20,11 +21,17 @@ let credits = IN_FLIGHT;
 let wake: (() => void) | undefined;
 
 async function zstd(blob: Blob, label: string): Promise<void> {
+  let consumed = 0;
+  const input = readStream(blob.stream() as unknown as ByteStream, (n) => (consumed += n));
+  // output gathered into OUT_CHUNK pieces (a decoder's chunk is only valid until the next one)
   let batch = new Uint8Array(OUT_CHUNK);
   let filled = 0;
-  let consumed = 0;
-  const ready: Uint8Array[] = [];
-  const d = new Decompress((chunk) => {
+  const send = async (data: Uint8Array) => {
+    while (credits === 0) await new Promise<void>((r) => (wake = r));
+    credits--;
+    post({ op: 'chunk', data, consumed }, [data.buffer]);
+  };
+  for await (const chunk of zstdDecompressFallback(input, label)) {
     let o = 0;
     while (o < chunk.length) {
       const k = Math.min(chunk.length - o, OUT_CHUNK - filled);
@@ -32,39 +39,13 @@ async function zstd(blob: Blob, label: string): Promise<void> {
       filled += k;
       o += k;
       if (filled === OUT_CHUNK) {
-        ready.push(batch);
+        await send(batch);
         batch = new Uint8Array(OUT_CHUNK);
         filled = 0;
       }
     }
-  });
-  const flush = async () => {
-    while (ready.length) {
-      while (credits === 0) await new Promise<void>((r) => (wake = r));
-      credits--;
-      const data = ready.shift()!;
-      post({ op: 'chunk', data, consumed }, [data.buffer]);
-    }
-  };
-  const reader = blob.stream().getReader();
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) break;
-    try {
-      d.push(r.value);
-    } catch (e) {
-      throw new CkptError(`corrupt zstd data (${(e as Error).message})`, label, consumed);
-    }
-    consumed += r.value.length;
-    await flush();
   }
-  try {
-    d.push(new Uint8Array(0), true);
-  } catch (e) {
-    throw new CkptError(`truncated or corrupt zstd data (${(e as Error).message})`, label, consumed);
-  }
-  if (filled) ready.push(batch.slice(0, filled));
-  await flush();
+  if (filled) await send(batch.slice(0, filled));
   post({ op: 'end' });
 }
 
