@@ -38,6 +38,7 @@ interface MemparseArgs {
   address?: string;
   'page-size': number;
   'max-match': number;
+  'max-matches'?: number;
   'regex-timeout': number;
 }
 
@@ -67,6 +68,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('address', { type: 'string', describe: 'with --maps: the region holding address A, or regions overlapping A-B (hex)' })
       .option('format', { choices: ['text', 'table', 'tree', 'json'] as const, default: 'text' as const, describe: 'output format (text and table are the same; tree only with --maps)' })
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
+      .option('max-matches', { type: 'number', describe: 'stop the search after this many matches (a note on stderr says so)' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
       .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
       .conflicts('search', ['search-regex', 'search-hex'])
@@ -84,6 +86,8 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${args.pid}`);
     const maxMatch = args['max-match'];
     if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`--max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
+    const maxMatches = args['max-matches'];
+    if (maxMatches !== undefined && (!Number.isInteger(maxMatches) || maxMatches < 1)) throw new UsageError(`--max-matches must be a whole number of at least 1, not ${maxMatches}`);
     const timeout = args['regex-timeout'];
     if (!(timeout > 0)) throw new UsageError(`--regex-timeout must be a number of seconds above 0, not ${timeout}`);
 
@@ -204,7 +208,14 @@ async function search(
       if (args.pid !== undefined && !m.has(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${args.checkpoint} (pids: ${m.pids().join(', ')})`);
     },
   });
+  const max = args['max-matches'];
+  let stopped = false;
   for await (const m of matches) {
+    if (max !== undefined && n >= max) {
+      // leaving the loop stops the reading and the regex worker at once
+      stopped = true;
+      break;
+    }
     const comm = m.pid !== undefined ? memory?.comm(m.pid) : undefined;
     if (json) await write((n === 0 ? '[\n' : ',\n') + stringifyJson(matchJson(m, comm), false));
     else await write((n === 0 ? matchHeader({ colour }) : '') + matchLine(m, { colour }));
@@ -212,6 +223,7 @@ async function search(
   }
   if (json) await write(n === 0 ? '[]\n' : '\n]\n');
   else if (n === 0) await write(`No matches for ${shown} in the memory of ${args.pid !== undefined ? `process ${args.pid}` : 'any process'}\n`);
+  if (stopped) process.stderr.write(`ckpt: note: stopped after ${n} matches (--max-matches ${max}); there are more\n`);
 }
 
 /**
