@@ -194,4 +194,3 @@ describe('regex matches stream out of the worker', () => {
     }
   });
 });
-});
