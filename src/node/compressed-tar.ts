@@ -98,6 +98,10 @@ export class CompressedTarSource extends BaseSource {
 
   private sha256?: string;
 
+  private get tarOptions() {
+    return { compression: `${this.format}-compressed` };
+  }
+
   private bytes(): AsyncIterable<Uint8Array> {
     // with hashArchive, every pass hashes the compressed bytes until one has read them all
     const raw = this.options.hashArchive && this.sha256 === undefined ? passHash((hex) => (this.sha256 ??= hex)) : undefined;
@@ -112,14 +116,14 @@ export class CompressedTarSource extends BaseSource {
   async entries(): Promise<SourceEntry[]> {
     if (!this.list) {
       const all: SourceEntry[] = [];
-      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {});
+      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {}, this.tarOptions);
       this.list = all;
     }
     return this.list;
   }
 
   async *stream(p: string): AsyncIterable<Uint8Array> {
-    for await (const { entry, body } of tarEntries(this.bytes(), this.label)) {
+    for await (const { entry, body } of tarEntries(this.bytes(), this.label, this.tarOptions)) {
       if (entry.path === p && entry.type === 'file') {
         yield* body;
         return;
@@ -133,14 +137,14 @@ export class CompressedTarSource extends BaseSource {
     await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
       out = await collectBody(body, e.size);
       return 'stop';
-    });
+    }, this.tarOptions);
     if (!out) throw notFound(this.label, p);
     return out;
   }
 
   async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
     const all: SourceEntry[] = [];
-    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit);
+    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit, this.tarOptions);
     this.list ??= all;
   }
 }
