@@ -114,3 +114,17 @@ describe('text from the input in error messages', () => {
     expect(r.stderr).toContain('\\x1b[31m');
   });
 });
+
+describe('a compressed stream that is not a tar', () => {
+  it('says "not a tar archive (gzip-compressed)", not a tar header error', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const file = join(tmp, 'login.gz');
+    writeFileSync(file, gzipSync(Buffer.from('login sync shutdown halt '.repeat(100))));
+    const r = ckpt(['show', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`ckpt: ${file} at byte 0: not a tar archive (gzip-compressed)\n`);
+    const short = join(tmp, 'short.gz');
+    writeFileSync(short, gzipSync(Buffer.from('hello')));
+    expect(ckpt(['show', short]).stderr).toMatch(/not a tar archive \(gzip-compressed\)/);
+  });
+});

@@ -2,7 +2,7 @@
  * Issue 15, "Stream everything": memory streamed in bounded chunks, a closed stdout stops the
  * work, the pure-JS zstd decoder holds at most one block's output, and refuses huge windows.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -154,5 +154,43 @@ describe('memparse --pid on a compressed archive', () => {
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout.replace(/procs-\w+\.tar/g, '')).toBe(a.stdout.replace(/procs-\w+\.tar/g, ''));
     expect(a.stdout).toContain('|CKPT-');
+  });
+});
+
+describe('regex matches stream out of the worker', () => {
+  it('a window with a million matches comes out in batches of at most 512, the worker waiting for the consumer', async () => {
+    const { workerRegexRunner } = await import('../src/node/regex-worker.js');
+    const runner = workerRegexRunner(/a/);
+    try {
+      const window = new Uint8Array(1 << 20).fill(0x61);
+      let n = 0;
+      let biggest = 0;
+      for await (const batch of runner.run(window, 0, window.length - 1, 16, 0)) {
+        n += batch.length;
+        biggest = Math.max(biggest, batch.length);
+      }
+      expect(n).toBe(1 << 20);
+      expect(biggest).toBeLessThanOrEqual(512);
+    } finally {
+      await runner.close();
+    }
+  }, 60_000);
+
+  it('--max-matches N stops after N matches with a note on stderr', () => {
+    const r = ckpt(['memparse', fixture('podman', 'procs-zstd.tar'), '--search-regex', '[a-z]{6}', '--max-matches', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4); // header + 3
+    expect(r.stderr).toBe('ckpt: note: stopped after 3 matches (--max-matches 3); there are more\n');
+    const u = ckpt(['memparse', fixture('podman', 'procs-zstd.tar'), '--search', 'x', '--max-matches', '0']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--max-matches/);
+  });
+
+  it('V8 flags on the node command line do not stop the workers (regex search, gzip worker)', () => {
+    for (const flag of ['--max-old-space-size=300', '--expose-gc']) {
+      const r = spawnSync(process.execPath, [flag, join(ROOT, 'bin', 'ckpt.js'), 'memparse', fixture('podman', 'procs-gzip.tar'), '--search-regex', 'CKPT-[A-Z]+'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/CKPT-/);
+    }
   });
 });

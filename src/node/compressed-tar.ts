@@ -92,6 +92,10 @@ export class CompressedTarSource extends StreamedTarSource {
 
   private sha256?: string;
 
+  protected override get tarOptions() {
+    return { compression: `${this.format}-compressed` };
+  }
+
   protected bytes(): AsyncIterable<Uint8Array> {
     // with hashArchive, every pass hashes the compressed bytes until one has read them all
     const raw = this.options.hashArchive && this.sha256 === undefined ? passHash((hex) => (this.sha256 ??= hex)) : undefined;

@@ -247,8 +247,10 @@ export async function* decompressInWorker(file: string, format: 'gzip' | 'zstd',
     eval: true,
     workerData: { file, format, ring, ctrlBuf, metaBuf, SLOT, SLOTS, META },
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
-    // the code is CommonJS, whatever the parent was started with (`node --input-type=module -e`)
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    // none of the parent's flags: the code is CommonJS whatever the parent was started with
+    // (`node --input-type=module -e`), and V8 flags on its command line (--max-old-space-size,
+    // --expose-gc, ...) would make the worker fail to start
+    execArgv: [],
   });
   worker.unref();
   const wake = () => {

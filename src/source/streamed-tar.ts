@@ -15,17 +15,22 @@ export abstract class StreamedTarSource extends BaseSource {
   /** One pass over the decompressed tar, chunk by chunk. */
   protected abstract bytes(): AsyncIterable<Uint8Array>;
 
+  /** Options for the tar reader (e.g. the compression, named when the bytes are not a tar). */
+  protected get tarOptions(): { compression?: string } {
+    return {};
+  }
+
   async entries(): Promise<SourceEntry[]> {
     if (!this.list) {
       const all: SourceEntry[] = [];
-      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {});
+      await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), false), async () => {}, this.tarOptions);
       this.list = all;
     }
     return this.list;
   }
 
   async *stream(p: string): AsyncIterable<Uint8Array> {
-    for await (const { entry, body } of tarEntries(this.bytes(), this.label)) {
+    for await (const { entry, body } of tarEntries(this.bytes(), this.label, this.tarOptions)) {
       if (entry.path === p && entry.type === 'file') {
         yield* body;
         return;
@@ -39,14 +44,14 @@ export abstract class StreamedTarSource extends BaseSource {
     await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
       out = await collectBody(body, e.size);
       return 'stop';
-    });
+    }, this.tarOptions);
     if (!out) throw notFound(this.label, p);
     return out;
   }
 
   async walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void> {
     const all: SourceEntry[] = [];
-    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit);
+    await walkTarStream(this.bytes(), this.label, (e) => (all.push(e), want(e)), visit, this.tarOptions);
     this.list ??= all;
   }
 }

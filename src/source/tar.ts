@@ -388,7 +388,7 @@ export interface StreamedTarEntry {
  * One streaming pass over a tar byte stream, as a generator of file entries. Whatever part of a
  * body the consumer leaves unread is skipped when it asks for the next entry.
  */
-export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<StreamedTarEntry> {
+export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: string, options: TarStreamOptions = {}): AsyncGenerator<StreamedTarEntry> {
   const r = new ByteReader(stream);
   const ext = new TarExtensions();
   try {
@@ -402,8 +402,15 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
         if (!sawHeader) throw new CkptError('empty archive', label, offset);
         return; // no end-of-archive blocks; accept
       }
-      if (block.length < BLOCK) throw new CkptError('truncated tar header', label, offset);
-      const h = decodeHeader(block, label, offset);
+      let h: RawTarHeader | null;
+      try {
+        if (block.length < BLOCK) throw new CkptError('truncated tar header', label, offset);
+        h = decodeHeader(block, label, offset);
+      } catch (e) {
+        // what a decompressor gave is not a tar at all: say so, not "bad octal number"
+        if (!sawHeader && e instanceof CkptError) throw new CkptError(`not a tar archive${options.compression ? ` (${options.compression})` : ''}`, label, 0);
+        throw e;
+      }
       if (h === null) {
         // the end-of-archive marker: read what follows (padding to the record size) so that a
         // decompressor sees its stream's end and checks it (gzip's CRC-32 and size)
@@ -450,13 +457,19 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
  * One streaming pass: `visit` gets each file entry that `want` accepts with its body as chunks;
  * whatever it leaves unread is skipped. Stops early when `visit` returns 'stop'.
  */
+export interface TarStreamOptions {
+  /** How the stream was compressed, for messages: e.g. `gzip-compressed`. */
+  compression?: string;
+}
+
 export async function walkTarStream(
   stream: AsyncIterable<Uint8Array>,
   label: string,
   want: (e: SourceEntry) => boolean,
   visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void | 'stop'>,
+  options: TarStreamOptions = {},
 ): Promise<void> {
-  for await (const { entry, body } of tarEntries(stream, label)) {
+  for await (const { entry, body } of tarEntries(stream, label, options)) {
     if (want(entry) && entry.type === 'file' && (await visit(entry, body)) === 'stop') return;
   }
 }

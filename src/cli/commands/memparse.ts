@@ -51,6 +51,7 @@ interface MemparseArgs {
   address?: string;
   'page-size': number;
   'max-match': number;
+  'max-matches'?: number;
   'regex-timeout': number;
 }
 
@@ -84,6 +85,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .option('address', { type: 'string', describe: 'with --maps: the region holding address A, or regions overlapping A-B (hex)' })
       .option('format', { choices: ['text', 'table', 'tree', 'json', 'ndjson'] as const, default: 'text' as const, describe: 'output format (text and table are the same; tree only with --maps; ndjson only for searches, one match per line as found)' })
       .option('page-size', { type: 'number', default: 4096, describe: 'page size of the machine the checkpoint was taken on' })
+      .option('max-matches', { type: 'number', describe: 'stop the search after this many matches (a note on stderr says so)' })
       .option('max-match', { type: 'number', default: 1024, describe: 'regex: longest match shown in full (longer ones are cut)' })
       .option('regex-timeout', { type: 'number', default: 10, describe: 'regex: seconds one window of memory (2-4 MiB) may take before the search is stopped' })
       .conflicts('search', ['search-regex', 'search-hex', 'search-file', 'yara', 'yara-rule'])
@@ -104,6 +106,8 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
     if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`option --pid must be a process id, not ${args.pid}`);
     const maxMatch = args['max-match'];
     if (!Number.isInteger(maxMatch) || maxMatch < 1) throw new UsageError(`option --max-match must be a whole number of bytes of at least 1, not ${maxMatch}`);
+    const maxMatches = args['max-matches'];
+    if (maxMatches !== undefined && (!Number.isInteger(maxMatches) || maxMatches < 1)) throw new UsageError(`option --max-matches must be a whole number of at least 1, not ${maxMatches}`);
     const timeout = args['regex-timeout'];
     if (!(timeout > 0)) throw new UsageError(`option --regex-timeout must be a number of seconds above 0, not ${timeout}`);
     if (args['ignore-case'] && args['search-hex'] !== undefined) throw new UsageError('option --ignore-case (-i) does not apply to --search-hex (bytes have no case)');
@@ -297,7 +301,14 @@ async function search(
       if (args.pid !== undefined) zombie = m.forPid(args.pid).regions().length === 0 && !m.forPid(args.pid).pagemap;
     },
   });
+  const max = args['max-matches'];
+  let stopped = false;
   for await (const m of matches) {
+    if (max !== undefined && n >= max) {
+      // leaving the loop stops the reading and the regex worker at once
+      stopped = true;
+      break;
+    }
     if (m.tag !== undefined) {
       const key = `${m.pid ?? '-'}/${m.address ?? `${m.object?.key}+${m.objectOffset}`}/${m.tag}/${m.match.length}`;
       if (seen.has(key)) continue;
@@ -312,6 +323,7 @@ async function search(
     n++;
   }
   if (memory) warnProblems(memory.problems);
+  if (stopped) process.stderr.write(`ckpt: note: stopped after ${n} matches (--max-matches ${max}); there are more\n`);
   if (json) await write(n === 0 ? '[]\n' : '\n]\n');
   else if (ndjson) return;
   else if (n === 0 && zombie) await write(`Process ${args.pid}${memory?.comm(args.pid!) ? ` (${safe(memory.comm(args.pid!)!)})` : ''}: zombie: no memory (nothing to search)\n`);

@@ -84,30 +84,18 @@ export interface WindowHit {
 }
 
 /**
- * Runs a regex over windows. `run` must take what it needs from `window` before its promise is
- * returned (the caller reuses the buffer while the run goes on). `close` releases what it holds.
+ * Runs a regex over windows. `run` must take what it needs from `window` before it returns (the
+ * caller reuses the buffer while the run goes on); the matches come out in batches as they are
+ * found, so that a window with millions of matches is never held whole. `close` releases what
+ * it holds.
  */
 export interface RegexRunner {
-  run(window: Uint8Array, from: number, limit: number, maxLength: number, context: number): Promise<WindowHit[]>;
+  run(window: Uint8Array, from: number, limit: number, maxLength: number, context: number): AsyncIterable<WindowHit[]>;
   close(): Promise<void>;
 }
 
-/** Matches of the regex in a text, for starts in [from, limit]: flat [index, length, truncated, ...]. */
-export function regexScan(re: RegExp, text: string, from: number, limit: number, maxLength: number): number[] {
-  const out: number[] = [];
-  re.lastIndex = from;
-  for (;;) {
-    const m = re.exec(text);
-    if (!m || m.index > limit) break;
-    const len = m[0].length;
-    if (len === 0) {
-      re.lastIndex = m.index + 1;
-      continue;
-    }
-    out.push(m.index, Math.min(len, maxLength), len > maxLength ? 1 : 0);
-  }
-  return out;
-}
+/** Matches per batch given out by the matchers and runners. */
+export const HIT_BATCH = 512;
 
 /** Hits from flat [index, length, truncated] triples, bytes copied out of the window. */
 export function hitsFrom(window: Uint8Array, flat: number[], context: number): WindowHit[] {
@@ -183,8 +171,28 @@ export function regexLiteralPrefix(re: RegExp): Uint8Array | undefined {
 export function inThreadRunner(re: RegExp): RegexRunner {
   const g = scanRegex(re);
   return {
-    async run(window, from, limit, maxLength, context) {
-      return hitsFrom(window, regexScan(g, latin1(window), from, limit, maxLength), context);
+    run(window, from, limit, maxLength, context) {
+      const copy = window.slice();
+      return (async function* () {
+        const text = latin1(copy);
+        let flat: number[] = [];
+        g.lastIndex = from;
+        for (;;) {
+          const m = g.exec(text);
+          if (!m || m.index > limit) break;
+          const len = m[0].length;
+          if (len === 0) {
+            g.lastIndex = m.index + 1;
+            continue;
+          }
+          flat.push(m.index, Math.min(len, maxLength), len > maxLength ? 1 : 0);
+          if (flat.length >= 3 * HIT_BATCH) {
+            yield hitsFrom(copy, flat, context);
+            flat = [];
+          }
+        }
+        if (flat.length) yield hitsFrom(copy, flat, context);
+      })();
     },
     async close() {},
   };

@@ -22,7 +22,7 @@ import { collectBody } from '../../source/memory.js';
 import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
-import { asBuffer, hitsFrom, indexOfBytes, inThreadRunner, isWindowMatcher, regexLiteralPrefix, type RegexRunner, type WindowHit, type WindowMatcher } from './matchers.js';
+import { asBuffer, hitsFrom, HIT_BATCH, indexOfBytes, inThreadRunner, isWindowMatcher, regexLiteralPrefix, type RegexRunner, type WindowHit, type WindowMatcher } from './matchers.js';
 import type { PageMap } from './pagemap.js';
 
 export interface SearchOptions {
@@ -174,10 +174,11 @@ interface Matcher {
   readonly maxLen: number;
   readonly minLen: number;
   /**
-   * Matches with start in [from, limit], bytes and context copied out: the window may change as
-   * soon as this returns, even when the result is a promise.
+   * Matches with start in [from, limit], bytes and context copied out, in batches. A synchronous
+   * iterable reads the window as it is iterated (the caller iterates it before changing the
+   * window); an asynchronous one has taken what it needs when this returns.
    */
-  scan(window: Uint8Array, from: number, limit: number, context: number): WindowHit[] | Promise<WindowHit[]>;
+  scan(window: Uint8Array, from: number, limit: number, context: number): Iterable<WindowHit[]> | AsyncIterable<WindowHit[]>;
   close(): Promise<void>;
   /** Window size to feed at most (regex), or Infinity. */
   readonly window: number;
@@ -192,11 +193,17 @@ function literalMatcher(needle: Uint8Array): Matcher {
     minLen: needle.length,
     window: Infinity,
     gather: MIN_SCAN,
-    scan(window, from, limit, context) {
+    *scan(window, from, limit, context) {
       const buf = asBuffer(window);
-      const out: number[] = [];
-      for (let i = indexOfBytes(window, buf, needle, from); i !== -1 && i <= limit; i = indexOfBytes(window, buf, needle, i + 1)) out.push(i, needle.length, 0);
-      return out.length ? hitsFrom(window, out, context) : [];
+      let out: number[] = [];
+      for (let i = indexOfBytes(window, buf, needle, from); i !== -1 && i <= limit; i = indexOfBytes(window, buf, needle, i + 1)) {
+        out.push(i, needle.length, 0);
+        if (out.length >= 3 * HIT_BATCH) {
+          yield hitsFrom(window, out, context);
+          out = [];
+        }
+      }
+      if (out.length) yield hitsFrom(window, out, context);
     },
     async close() {},
   };
@@ -288,18 +295,19 @@ class SegmentScanner {
     const base = this.base;
     const found = m.scan(this.win.subarray(0, this.len), this.from, limit, this.context);
     this.from = limit + 1;
-    if (Array.isArray(found)) {
+    if (Symbol.iterator in found) {
       await this.pending;
       this.pending = undefined;
-      for (const h of found) await this.report(this.seg, base + h.index, h);
+      for (const batch of found) for (const h of batch) await this.report(this.seg, base + h.index, h);
       return;
     }
     // this scan runs while the next window is gathered; its hits are reported after the ones of
-    // the scan before, and at most two scans are queued
+    // the scan before, as they come, and at most two scans are queued
     const before = this.pending;
-    const p = Promise.all([found, before]).then(async ([hits]) => {
-      for (const h of hits) await this.report(this.seg, base + h.index, h);
-    });
+    const p = (async () => {
+      await before;
+      for await (const batch of found) for (const h of batch) await this.report(this.seg, base + h.index, h);
+    })();
     p.catch(() => {}); // awaited later (next scan or end); not an unhandled rejection meanwhile
     this.pending = p;
     if (before) await before;
@@ -358,10 +366,12 @@ function windowMatcher(w: WindowMatcher): Matcher {
     gather: w.window ?? MIN_SCAN,
     scan(window, from, limit, context) {
       const found = w.scan(window, from, limit);
-      if (Array.isArray(found)) return hits(window, found, context);
-      // an asynchronous matcher must have taken what it needs from the window already
+      // one batch of hits, their bytes copied out of the window now (it is reused after this call)
+      if (Array.isArray(found)) return [hits(window, found, context)];
       const copy = window.slice();
-      return found.then((f) => hits(copy, f, context));
+      return (async function* () {
+        yield hits(copy, await found, context);
+      })();
     },
     close: async () => {
       await w.close?.();
@@ -503,22 +513,28 @@ class Channel<T> {
 }
 const CANCELLED = Symbol('cancelled');
 
-async function* run(opts: SearchOptions, body: (emit: Emit, matcher: Matcher) => Promise<void>): AsyncGenerator<MemoryMatch> {
+async function* run(opts: SearchOptions, body: (emit: Emit, matcher: Matcher, signal: AbortSignal) => Promise<void>): AsyncGenerator<MemoryMatch> {
   const context = opts.context ?? 0;
   if (!Number.isInteger(context) || context < 0) throw new CkptError(`bad context ${context}: give a number of bytes >= 0`);
   opts.signal?.throwIfAborted();
+  // the reading stops as soon as the consumer leaves the loop (or the caller's signal fires)
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   const matcher = makeMatcher(opts);
   const ch = new Channel<MemoryMatch>();
-  const producer = body((m) => ch.push(m), matcher).then(
+  const producer = body((m) => ch.push(m), matcher, stop.signal).then(
     () => ch.close(),
-    (e) => ch.close(e === CANCELLED ? undefined : e),
+    (e) => ch.close(e === CANCELLED || (stop.signal.aborted && e === stop.signal.reason && !opts.signal?.aborted) ? undefined : e),
   );
   try {
     yield* ch.drain();
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     ch.cancel();
-    await producer;
+    if (!stop.signal.aborted) stop.abort(CANCELLED);
     await matcher.close();
+    await producer;
   }
 }
 
@@ -529,13 +545,13 @@ async function* run(opts: SearchOptions, body: (emit: Emit, matcher: Matcher) =>
  */
 export function findMemoryMatches(memory: CheckpointMemory, opts: SearchOptions): AsyncIterable<MemoryMatch> {
   if (opts.pids) for (const p of opts.pids) memory.forPid(p); // unknown pid: error before reading
-  return run(opts, async (emit, matcher) => {
+  return run(opts, async (emit, matcher, signal) => {
     const plan = planSearch(memory, opts.pids);
     const report = reporter(memory, opts.pids, emit);
     const make = (s: Segment) => new SegmentScanner(s, matcher, opts.context ?? 0, report);
     const source = memory.source;
     if (source.randomAccess) {
-      await feedRandomAccess(source, plan, await source.entries(), make, opts.chunkSize ?? DEFAULT_CHUNK, opts.signal);
+      await feedRandomAccess(source, plan, await source.entries(), make, opts.chunkSize ?? DEFAULT_CHUNK, signal);
       return;
     }
     const seen = new Set<string>();
@@ -543,7 +559,7 @@ export function findMemoryMatches(memory: CheckpointMemory, opts: SearchOptions)
       (e) => plan.has(e.path) && !seen.has(e.path),
       async (e, body) => {
         seen.add(e.path);
-        await feedStream(e.path, body, new FileFeeder(plan.get(e.path)!, make), opts.signal);
+        await feedStream(e.path, body, new FileFeeder(plan.get(e.path)!, make), signal);
       },
     );
     for (const f of plan.keys()) if (!seen.has(f)) throw new CkptError(`pages file ${f.slice(f.lastIndexOf('/') + 1)} is missing from the checkpoint`, source.label);
@@ -579,7 +595,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
       yield* findMemoryMatches(memory, opts);
     })();
   }
-  return run(opts, async (emit, matcher) => {
+  return run(opts, async (emit, matcher, signal) => {
     const files = new Map<string, Uint8Array>();
     const seen: SourceEntry[] = [];
     let memory: CheckpointMemory | undefined;
@@ -607,7 +623,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
           const segs = plan!.get(e.path);
           if (!segs || searched.has(e.path)) return;
           searched.add(e.path);
-          await feedStream(e.path, body, new FileFeeder(segs, make!), opts.signal);
+          await feedStream(e.path, body, new FileFeeder(segs, make!), signal);
           return;
         }
         files.set(e.path, await collectBody(body, e.size));
@@ -631,7 +647,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
           (e) => want.has(e.path) && !done.has(e.path),
           async (e, body) => {
             done.add(e.path);
-            await feedStream(e.path, body, new FileFeeder(fullPlan.get(e.path)!, make2), opts.signal);
+            await feedStream(e.path, body, new FileFeeder(fullPlan.get(e.path)!, make2), signal);
           },
         );
         for (const f of missed) if (!done.has(f)) throw new CkptError(`pages file ${f.slice(f.lastIndexOf('/') + 1)} is missing from the checkpoint`, source.label);
