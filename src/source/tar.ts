@@ -11,15 +11,18 @@ export const BLOCK = 512;
 
 /** One header as decoded, before PAX/GNU extension records are applied. */
 export interface RawTarHeader {
+  /** The name as stored (before normalisation: may be absolute or hold `..`). */
   name: string;
   size: number;
+  /** The tar typeflag: `0` file, `1` hard link, `2` symlink, `3` char device, `4` block device, `5` directory, `6` FIFO, `7` contiguous file. */
   typeflag: string;
+  /** Link target (symlinks, hard links), '' when none. */
   linkname: string;
   /** Permission bits with setuid/setgid/sticky (the header's mode & 0o7777). */
   mode: number;
   uid: number;
   gid: number;
-  /** Modification time, seconds since the epoch. */
+  /** Modification time, seconds since the epoch (fractional with a PAX mtime, once applied). */
   mtime: number;
   uname: string;
   gname: string;
@@ -31,22 +34,7 @@ export interface RawTarHeader {
  * Everything a header says about one member, after PAX and GNU extensions: what a file-system
  * view (the root file-system diff) needs beyond a SourceEntry. Offsets are in the tar stream.
  */
-export interface TarMemberHeader {
-  /** The name as stored (before normalisation: may be absolute or hold `..`). */
-  name: string;
-  /** The tar typeflag: `0` file, `1` hard link, `2` symlink, `3` char device, `4` block device, `5` directory, `6` FIFO, `7` contiguous file. */
-  typeflag: string;
-  /** Link target (symlinks, hard links), '' when none. */
-  linkname: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Seconds since the epoch (fractional with a PAX mtime). */
-  mtime: number;
-  uname: string;
-  gname: string;
-  devmajor: number;
-  devminor: number;
+export interface TarMemberHeader extends Omit<RawTarHeader, 'size'> {
   /** Byte offset of the member's (first) header, and of its data. */
   headerOffset: number;
   dataOffset: number;
