@@ -171,7 +171,7 @@ export {
 } from './model/coredump/index.js';
 
 // model: searching the files of the root file-system diff (YARA, indicator lists)
-export { findRootfsMatches, type FileMatch } from './model/rootfs-scan.js';
+export { findRootfsMatches, findArtifactMatches, type FileMatch, type ArtifactMatch } from './model/rootfs-scan.js';
 
 // model: findings of tampering
 export {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { openCheckpointFile as openCheckpoint } from '../src/node/index.js';
 import { findFindings, FINDING_RULES, type Finding } from '../src/model/findings.js';
 import { disassembleX64 } from '../src/node/disassemble.js';
-import { ckpt, fixture } from './helpers.js';
+import { ckpt, damagedDiffCopy, fixture } from './helpers.js';
 
 /** What the compromised workload planted, and what /proc said just before the checkpoint (testdata/make-compromised.sh). */
 interface CompromisedFacts {
@@ -164,3 +164,24 @@ describe('ckpt findings', () => {
     expect(bad.stderr).toContain('--fail-on must be one of info, low, medium, high');
   });
 });
+
+describe('ckpt findings on a damaged checkpoint', () => {
+  it('exits 4 with a warning naming the damaged member, and still reports the findings of the intact parts', () => {
+    // a copy whose root file-system diff is damaged at its last entry (the header of etc/passwd)
+    const { path: damaged, offset } = damagedDiffCopy(archive, 'etc/passwd');
+    const r = ckpt(['findings', damaged, '--format', 'json', '--no-disassemble']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(new RegExp(`^ckpt: warning: [^\\n]*rootfs-diff\\.tar at byte ${offset}: [^\\n]+\\n$`));
+    const v = JSON.parse(r.stdout) as { findings: { rule: string; pid: number | null; address: string | null; path: string | null }[] };
+    const rule = (id: string) => v.findings.filter((f) => f.rule === id);
+    // memory, processes and the files before the damage: as on the intact archive
+    expect(rule('writable-executable-memory').map((f) => [f.pid, f.address])).toEqual([[facts.pid, facts.rwx.start]]);
+    expect(rule('modified-code-page').map((f) => [f.pid, f.address])).toEqual([[facts.pid, facts.libc_patch.page]]);
+    expect(rule('preload-environment').map((f) => f.pid)).toEqual([facts.children.preload]);
+    expect(rule('setuid-file').map((f) => f.path)).toEqual([facts.files.setuid]);
+    // the damaged entry and what follows it are not there
+    expect(rule('sensitive-file-changed').map((f) => f.path)).not.toContain('/etc/passwd');
+    expect(rule('sensitive-file-changed').map((f) => f.path)).toContain(facts.files.cron);
+  });
+});
+

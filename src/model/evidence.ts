@@ -148,7 +148,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
     const path = reg?.name ?? null;
     const pid = h?.p.pid ?? null;
     const fd = h?.f.fd ?? null;
-    add({ kind: 'ghost', pid, fd, path, peer: null, direction: null, size, pieces, sparse: g.chunks === true, base: `${holderName(pid, fd)}-${safeFileName(path ?? image)}` });
+    add({ kind: 'ghost', pid, fd, path, peer: null, direction: null, size, pieces, sparse: g.chunks === true, base: `${holderName(pid, fd) || 'unheld'}-${safeFileName(path ?? image)}` });
   }
 
   // memfd contents: memfd.img inode → pagemap-shmem-<shmid>.img → pages file

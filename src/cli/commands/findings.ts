@@ -4,12 +4,8 @@ import { openCheckpointFile } from '../../node/index.js';
 import { FINDING_RULES, findFindings, isSeverity, SEVERITIES, severityRank, type Severity } from '../../model/findings.js';
 import { disassembleX64, disassemblerProblem } from '../../node/disassemble.js';
 import { findingsJson, findingsSarif, findingsText } from '../../views/findings.js';
-import { out, useColour } from '../io.js';
+import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
-import { safe } from '../../views/format.js';
-
-/** A partial result: something shown, but a part of the checkpoint is damaged or missing. */
-const EXIT_PARTIAL = 4;
 
 interface FindingsArgs {
   checkpoint?: string;
@@ -62,8 +58,7 @@ export const findingsCommand: CommandModule<object, FindingsArgs> = {
         await out(findingsSarif(checkpoint, shown, FINDING_RULES, { name: 'ckpt', version: pkg.version, informationUri: pkg.homepage }));
       } else await out(findingsText(checkpoint, shown, { colour: useColour(), note: disassemblerProblem() }));
       // damaged or missing parts: one warning each, exit 4 (a partial result)
-      for (const p of ck.problems) process.stderr.write(`ckpt: warning: ${safe(p.file)}${p.offset !== null ? ` at byte ${p.offset}` : ''}: ${safe(p.message)}\n`);
-      if (ck.problems.length) process.exitCode = EXIT_PARTIAL;
+      warnProblems(ck.problems);
       if (failOn && all.some((f) => severityRank(f.severity) >= severityRank(failOn))) {
         const n = all.filter((f) => severityRank(f.severity) >= severityRank(failOn)).length;
         process.stderr.write(`ckpt: ${n} finding${n === 1 ? '' : 's'} of severity ${failOn} or above (--fail-on ${failOn})\n`);

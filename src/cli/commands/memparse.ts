@@ -30,8 +30,9 @@ import { assertNotInput, createAtomicFile, type AtomicFile } from '../../node/ou
 import { problemsJson } from '../../views/inspect-json.js';
 import { safe } from '../../views/format.js';
 import { UsageError } from '../usage-error.js';
+import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
 
-interface MemparseArgs {
+interface MemparseArgs extends YaraArgs {
   checkpoint: string;
   pid?: number;
   output?: string;
@@ -39,8 +40,6 @@ interface MemparseArgs {
   'search-regex'?: string;
   'search-hex'?: string;
   'search-file'?: string;
-  yara?: string;
-  'yara-rule'?: string;
   'ignore-case': boolean;
   context: number;
   format: 'text' | 'table' | 'tree' | 'json' | 'ndjson';
@@ -66,17 +65,18 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
   command: 'memparse <checkpoint>',
   describe: 'Analyse the memory of a checkpoint: sizes per process, a hexdump of one process, or a search of every process and of shared memory',
   builder: (y) =>
-    y
-      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint/image directory' })
-      .option('pid', { alias: 'p', type: 'number', describe: 'a hexdump of this process, region by region (with a search: search only this process)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout (the dump is then written in full, without * lines); never the checkpoint itself, never over an existing file without --force' })
-      .option('force', { type: 'boolean', default: false, describe: 'with --output: replace an existing file (atomically, when the run succeeds)' })
-      .option('search', { alias: 's', type: 'string', describe: 'search memory for this string (UTF-8 bytes)' })
-      .option('search-regex', { alias: 'r', type: 'string', describe: 'search memory for this regular expression (JavaScript syntax, over bytes as latin1)' })
-      .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
-      .option('search-file', { type: 'string', describe: 'search memory for every literal of this file at once (one a line; hex: for bytes)' })
-      .option('yara', { type: 'string', describe: 'scan memory with the YARA rules of this file (YARA-X)' })
-      .option('yara-rule', { type: 'string', describe: "scan memory with this YARA rule text, e.g. 'rule x { strings: $a = \"evil\" condition: $a }'" })
+    yaraOptions(
+      y
+        .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint/image directory' })
+        .option('pid', { alias: 'p', type: 'number', describe: 'a hexdump of this process, region by region (with a search: search only this process)' })
+        .option('output', { alias: 'o', type: 'string', describe: 'write to this file instead of stdout (the dump is then written in full, without * lines); never the checkpoint itself, never over an existing file without --force' })
+        .option('force', { type: 'boolean', default: false, describe: 'with --output: replace an existing file (atomically, when the run succeeds)' })
+        .option('search', { alias: 's', type: 'string', describe: 'search memory for this string (UTF-8 bytes)' })
+        .option('search-regex', { alias: 'r', type: 'string', describe: 'search memory for this regular expression (JavaScript syntax, over bytes as latin1)' })
+        .option('search-hex', { alias: 'x', type: 'string', describe: 'search memory for these bytes, e.g. "de ad be ef"' })
+        .option('search-file', { type: 'string', describe: 'search memory for every literal of this file at once (one a line; hex: for bytes)' }),
+      'memory',
+    )
       .option('ignore-case', { alias: 'i', type: 'boolean', default: false, describe: 'case-insensitive --search / --search-regex' })
       .option('context', { alias: 'c', type: 'number', default: 0, describe: 'bytes of memory to show before and after each match' })
       .option('maps', { type: 'boolean', default: false, describe: 'list the memory regions of every process (or --pid), like /proc/PID/maps, with the pages in the checkpoint' })
@@ -92,7 +92,6 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       .conflicts('search-regex', ['search-hex', 'search-file', 'yara', 'yara-rule'])
       .conflicts('search-hex', ['search-file', 'yara', 'yara-rule'])
       .conflicts('search-file', ['yara', 'yara-rule'])
-      .conflicts('yara', ['yara-rule'])
       .example('$0 memparse checkpoint.tar', 'private and shared memory of every process')
       .example('$0 memparse checkpoint.tar --maps --prot wx', 'writable and executable regions of every process')
       .example('$0 memparse checkpoint.tar --pid 1 --output pid1.txt', 'the full hexdump of process 1')
@@ -151,22 +150,14 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
         literals = parseLiteralList(await readTextFile(args['search-file']), args['search-file']);
         pattern = literalSetMatcher(literals);
         shown = `the ${literals.length} literal${literals.length === 1 ? '' : 's'} of ${args['search-file']}`;
-      } else if (args.yara !== undefined || args['yara-rule'] !== undefined) {
-        // the native engine is loaded only now, and only here
-        const { compileYara } = await import('../../node/yara.js');
-        const name = args.yara ?? '--yara-rule';
-        const rules = compileYara(args.yara !== undefined ? await readTextFile(args.yara) : args['yara-rule']!, name);
-        if (typeof rules === 'string') {
-          process.stderr.write(`ckpt: ${rules}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        for (const w of rules.warnings) process.stderr.write(`ckpt: warning: ${name}: ${w}\n`);
-        pattern = rules.matcher();
-        shown = args.yara !== undefined ? `the YARA rules of ${args.yara}` : 'the YARA rule';
+      } else if (wantsYara(args)) {
+        const rules = await compileYaraArgs(args);
+        if (typeof rules === 'string') return;
+        pattern = rules.matcher;
+        shown = rules.shown;
       }
     } catch (e) {
-      if (e instanceof CkptError && (args['search-file'] !== undefined || args.yara !== undefined || args['yara-rule'] !== undefined)) throw e;
+      if (e instanceof CkptError && (args['search-file'] !== undefined || wantsYara(args))) throw e;
       if (e instanceof CkptError) throw new UsageError(`option --search${args.search !== undefined ? '' : args['search-regex'] !== undefined ? '-regex' : '-hex'}: ${e.message}`);
       throw e;
     }

@@ -6,31 +6,44 @@ import { writeArtifacts } from '../../node/recover.js';
 import { hashFile } from '../../node/hash.js';
 import { writeAtomically } from '../../node/output.js';
 import { recoverManifest, recoverSummary } from '../../views/evidence.js';
-import { out, warnProblems } from '../io.js';
+import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { CkptError } from '../../errors.js';
+import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
+import { findArtifactMatches } from '../../model/rootfs-scan.js';
+import { artifactMatchJson, fileMatchHeader, fileMatchLine } from '../../views/file-matches.js';
+import { safe } from '../../views/format.js';
 
-interface RecoverArgs {
+interface RecoverArgs extends YaraArgs {
   checkpoint: string;
   'output-dir': string;
   pid?: number;
   force: boolean;
+  format: 'text' | 'json';
 }
 
 export const recoverCommand: CommandModule<object, RecoverArgs> = {
   command: 'recover <checkpoint>',
   describe: 'Save the data that lives only in the checkpoint: deleted-but-open files, memfds, pipe and socket queues, TCP queues, SysV shm, the container log, /dev/shm; with a manifest of hashes',
   builder: (y) =>
-    y
-      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
-      .option('output-dir', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write the artifacts and manifest.json into (created; non-empty needs --force)' })
-      .option('pid', { alias: 'p', type: 'number', describe: 'only what this process holds (leaves out SysV shm, the log and /dev/shm)' })
-      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty directory, replacing files' })
+    yaraOptions(
+      y
+        .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
+        .option('output-dir', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write the artifacts and manifest.json into (created; non-empty needs --force)' })
+        .option('pid', { alias: 'p', type: 'number', describe: 'only what this process holds (leaves out SysV shm, the log and /dev/shm)' })
+        .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty directory, replacing files' }),
+      'the recovered artifacts',
+    )
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'with --yara: json prints the matches as JSON (instead of the summary and a line per match)' })
       .example('$0 recover checkpoint.tar --output-dir evidence/', 'every artifact, manifest in evidence/manifest.json')
-      .example('$0 recover checkpoint.tar -o evidence/ --pid 1', "only pid 1's"),
+      .example('$0 recover checkpoint.tar -o evidence/ --pid 1', "only pid 1's")
+      .example('$0 recover checkpoint.tar -o evidence/ --yara rules.yar', 'and scan what was recovered with YARA rules'),
   handler: async (args) => {
     if (args.pid !== undefined && (!Number.isInteger(args.pid) || args.pid < 0)) throw new UsageError(`--pid must be a process id, not ${String(args.pid)}`);
     if (!args['output-dir']) throw new UsageError('--output-dir needs a directory');
+    if (args.format === 'json' && !wantsYara(args)) throw new UsageError('option --format json needs --yara or --yara-rule (the manifest, manifest.json, is JSON already)');
+    const rules = wantsYara(args) ? await compileYaraArgs(args) : undefined;
+    if (typeof rules === 'string') return;
     const ck = await openCheckpoint(args.checkpoint);
     try {
       if (args.pid !== undefined && !ck.process(args.pid)) throw new UsageError(`no process with pid ${args.pid} in ${ck.label} (pids: ${ck.pids.join(', ')})`);
@@ -43,7 +56,20 @@ export const recoverCommand: CommandModule<object, RecoverArgs> = {
         await f.write(`${JSON.stringify(recoverManifest(args.checkpoint, archiveSha256, args.pid ?? null, recovered), null, 2)}\n`);
       });
       // paths as the user gave them
-      await out(recoverSummary(args['output-dir'], join(args['output-dir'], 'manifest.json'), recovered));
+      if (args.format === 'text') await out(recoverSummary(args['output-dir'], join(args['output-dir'], 'manifest.json'), recovered));
+      if (rules) {
+        // the bytes written, read again from the checkpoint; a line per match as found
+        const json: Record<string, unknown>[] = [];
+        const colour = useColour();
+        let n = 0;
+        for await (const m of findArtifactMatches(ck, artifacts, rules.matcher)) {
+          if (args.format === 'json') json.push(artifactMatchJson(m));
+          else await out((n === 0 ? '\n' + fileMatchHeader({ colour, artifacts: true }) : '') + fileMatchLine(m, { colour }));
+          n++;
+        }
+        if (args.format === 'json') await out(`${JSON.stringify(json, null, 2)}\n`);
+        else if (n === 0) await out(`\nNo matches for ${safe(rules.shown)} in the ${recovered.length} recovered artifact${recovered.length === 1 ? '' : 's'}\n`);
+      }
       const bad = recovered.filter((r) => r.error !== null);
       warnProblems(ck.problems);
       if (bad.length) {

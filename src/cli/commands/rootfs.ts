@@ -8,8 +8,11 @@ import { rootfsDeletionJson, rootfsEntryJson, rootfsJson, rootfsTree } from '../
 import { safe } from '../../views/format.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
+import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
+import { findRootfsMatches } from '../../model/rootfs-scan.js';
+import { fileMatchHeader, fileMatchJson, fileMatchLine } from '../../views/file-matches.js';
 
-interface RootfsArgs {
+interface RootfsArgs extends YaraArgs {
   checkpoint: string;
   format: 'tree' | 'json';
   cat?: string;
@@ -21,22 +24,41 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
   command: 'rootfs <checkpoint>',
   describe: 'What the container changed on its root file system (rootfs-diff.tar, deleted files): list, print one file, or extract safely',
   builder: (y) =>
-    y
-      .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
-      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format of the listing' })
-      .option('cat', { type: 'string', describe: "write one file's bytes to stdout (its path in the container, e.g. /etc/motd)" })
-      .option('extract', { type: 'string', describe: 'extract the changes into DIR/rootfs (safely: nothing outside DIR, no devices, no setuid) with DIR/manifest.json' })
-      .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty DIR, replacing files' })
-      .conflicts('cat', 'extract')
+    yaraOptions(
+      y
+        .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
+        .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format of the listing (with --yara: tree is a line per match)' })
+        .option('cat', { type: 'string', describe: "write one file's bytes to stdout (its path in the container, e.g. /etc/motd)" })
+        .option('extract', { type: 'string', describe: 'extract the changes into DIR/rootfs (safely: nothing outside DIR, no devices, no setuid) with DIR/manifest.json' })
+        .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty DIR, replacing files' }),
+      'the changed files',
+    )
+      .conflicts('cat', ['extract', 'yara', 'yara-rule'])
+      .conflicts('extract', ['yara', 'yara-rule'])
       .example('$0 rootfs checkpoint.tar', 'the changed files, by directory, with modes, owners and hashes')
       .example('$0 rootfs checkpoint.tar --cat /etc/motd', 'one file to stdout')
-      .example('$0 rootfs checkpoint.tar --extract evidence/', 'the changed files under evidence/rootfs, manifest in evidence/manifest.json'),
+      .example('$0 rootfs checkpoint.tar --extract evidence/', 'the changed files under evidence/rootfs, manifest in evidence/manifest.json')
+      .example('$0 rootfs checkpoint.tar --yara rules.yar', 'scan the changed files with YARA rules: path, offset, rule, string and the bytes matched'),
   handler: async (args) => {
     if (args.cat !== undefined && args.cat === '') throw new UsageError('--cat needs a path, e.g. --cat /etc/motd');
     if (args.extract !== undefined && args.extract === '') throw new UsageError('--extract needs a directory');
+    const rules = wantsYara(args) ? await compileYaraArgs(args) : undefined;
+    if (typeof rules === 'string') return;
     const ck = await openCheckpoint(args.checkpoint);
     try {
-      if (args.cat !== undefined) {
+      if (rules) {
+        // a line per match as found (JSON: the array once the scan is done)
+        const json: Record<string, unknown>[] = [];
+        let n = 0;
+        const colour = useColour();
+        for await (const m of findRootfsMatches(ck, rules.matcher)) {
+          if (args.format === 'json') json.push(fileMatchJson(m));
+          else await out((n === 0 ? fileMatchHeader({ colour }) : '') + fileMatchLine(m, { colour }));
+          n++;
+        }
+        if (args.format === 'json') await out(`${JSON.stringify(json, null, 2)}\n`);
+        else if (n === 0) await out(`No matches for ${safe(rules.shown)} in the changed files of ${safe(ck.label)}\n`);
+      } else if (args.cat !== undefined) {
         for await (const chunk of ck.rootfsFile(args.cat)) await out(chunk.slice()); // stdout may keep the chunk queued
       } else if (args.extract !== undefined) {
         const inputs = [args.checkpoint];
