@@ -1,27 +1,34 @@
 #!/usr/bin/env node
 /**
- * `npm run fuzz -- --cases N --seed S [--jobs J] [--timeout-ms T] [--rss-mb M] [--keep DIR]`
+ * `npm run fuzz -- --cases N --seed S [--mode library|cli] [--jobs J] [--timeout-ms T] [--rss-mb M] [--keep DIR] [--case K]`
  *
- * A mutation fuzzer for the whole tool. Each case takes a committed fixture (real CRIU
- * archives from testdata/), damages it in one way, and runs the CLI's commands on it in a child
- * process: `show`, `inspect --all`, `inspect --all --format json`, the memory table, a literal
- * and a regex search, the dump of one process, and `decode` of every image.
+ * A mutation fuzzer for the whole tool. Each case takes a committed fixture (real CRIU archives
+ * from testdata/podman), damages it in one way, and runs it through every path:
+ * - `--mode library` (default): the library API in a pool of worker threads (J workers): open and
+ *   every part of inspect (tree, JSON), the memory table and maps, the hexdump of a process, a
+ *   literal and a regex search, decode of every image and of the mutated one. Text a view returns
+ *   must hold no control character (colour off).
+ * - `--mode cli`: the CLI's commands (`show`, `inspect --all` as tree and JSON, the memory table, a
+ *   literal and a regex search, the dump of one process, `decode`) in long-lived child processes;
+ *   stderr must be one-line `ckpt:` messages without control characters.
  *
  * Mutations: tar header fields (size, type, checksum, name) and PAX records (path, size);
  * truncation at any byte; bytes of a protobuf image flipped, its entry-length prefix or a varint
  * made huge; one image's bytes under another image's name (type confusion); pagemap entries with
- * huge or overlapping ranges; a pstree with a cycle, or a parent chain thousands deep, or 50,000
+ * huge or overlapping ranges; a pstree with a cycle, or a parent chain thousands deep, or 10,000
  * entries; hostile JSON in config.dump/spec.dump (nesting 100,000 deep, huge numbers, wrong
- * types, control characters); gzip and zstd archives cut short or with flipped bytes; a gzip
- * bomb member. All cases are made from the seed: the same seed gives the same cases.
+ * types, control characters); gzip and zstd archives cut short or with flipped bytes, zstd frames
+ * with a huge window; gzip and zstd bombs (a member of 256 MiB of zeros). All cases are made from
+ * the seed: the same seed gives the same cases.
  *
- * Outcome of a case: `ok` (every command exited 0, 1, 2 or 4 with one-line errors and no raw
- * control characters on stderr), `unexpected` (an internal error, exit 3, a stack trace, a
- * message that is not one line, or a control character from the input on stderr), `hang` (the
- * case ran over the time limit, default 5 s per command), `memory` (the child's RSS went over
- * the limit, default 500 MB). Cases run in child processes, at most `--jobs` at a time (default:
- * the number of CPUs). Exit status 1 when any case is not ok; with --keep, each such case's input
- * is saved there with a line to reproduce it.
+ * Outcome of a case: `ok`; `expected` (the project's error: a one-line CkptError, or exit 1, 2 or
+ * 4 from the CLI); `unexpected` (any other exception, an internal error, a stack trace, a
+ * message that is not one line, a control character from the input in a message or a view);
+ * `hang` (one step over the time limit, default 5 s: the worker or child is killed and replaced);
+ * `memory` (over the limit, default 500 MB: a worker's V8 heap, or the RSS a case adds to the
+ * idle process, measured with the case run alone; in cli mode the child's RSS). Exit status 1
+ * when any case is unexpected, a hang or memory; with --keep, each such case's input is saved
+ * there with a line to reproduce it.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +56,12 @@ const TIMEOUT = Number(opt('timeout-ms', '5000'));
 const RSS_MB = Number(opt('rss-mb', '500'));
 const KEEP = opt('keep', undefined);
 const ONLY = opt('case', undefined);
+const MODE = opt('mode', 'library');
+const PROGRESS = Number(opt('progress', '500'));
+if (MODE !== 'library' && MODE !== 'cli') {
+  process.stderr.write('fuzz: --mode must be library or cli\n');
+  process.exit(2);
+}
 for (const [k, v] of [['cases', CASES], ['seed', SEED], ['jobs', JOBS], ['timeout-ms', TIMEOUT], ['rss-mb', RSS_MB]]) {
   if (!Number.isFinite(v) || v < 0) {
     process.stderr.write(`fuzz: --${k} must be a number\n`);
@@ -255,8 +268,9 @@ const MUTATIONS = {
     let entries;
     if (shape === 0) entries = [pstreeEntry(1, 2), pstreeEntry(2, 3), pstreeEntry(3, 1)];
     else if (shape === 1) entries = Array.from({ length: 5000 }, (_, i) => pstreeEntry(i + 1, i));
-    else entries = Array.from({ length: 50000 }, (_, i) => pstreeEntry(i + 1, i === 0 ? 0 : 1));
-    return { bytes: writeTar(m.map((x) => (x === t ? { ...x, data: image(t.data, entries) } : x))), what: ['pstree cycle', 'pstree chain 5000 deep', 'pstree of 50,000'][shape] };
+    // 10,000 (test/hostile.test.ts has 50,000): a step on it fits 5 s on a loaded 2-core machine
+    else entries = Array.from({ length: 10000 }, (_, i) => pstreeEntry(i + 1, i === 0 ? 0 : 1));
+    return { bytes: writeTar(m.map((x) => (x === t ? { ...x, data: image(t.data, entries) } : x))), what: ['pstree cycle', 'pstree chain 5000 deep', 'pstree of 10,000'][shape] };
   },
   json(r, m) {
     const name = r.pick(['config.dump', 'spec.dump']);
@@ -274,22 +288,61 @@ const MUTATIONS = {
     out.unshift({ name, type: '0', data: Buffer.from(text, 'latin1') });
     return { bytes: writeTar(out), what: `hostile ${name}` };
   },
-  gzipBomb(r, m) {
-    // a member that is 1 GiB of zeros, in a gzip archive of about 1 MB
-    const tar = writeTar(m);
-    const end = tar.length - BLOCK * 2;
-    const size = 1 << 30;
-    const z = zlib.createGzip({ level: 9 });
-    const parts = [];
-    z.on('data', (c) => parts.push(c));
-    z.write(tar.subarray(0, end));
-    z.write(header(r.pick(['checkpoint/pages-1.img', 'checkpoint/core-1.img', 'config.dump', 'checkpoint/zz.img']), size));
-    const zeros = Buffer.alloc(1 << 20);
-    for (let i = 0; i < size / zeros.length; i++) z.write(zeros);
-    z.end(Buffer.alloc(BLOCK * 2));
-    return new Promise((res) => z.on('end', () => res({ bytes: Buffer.concat(parts), what: 'gzip bomb member (1 GiB of zeros)' })));
+  gzipBomb(r, m, raw, base) {
+    // a member of 256 MiB of zeros (16 times the limit for an image read whole), in a gzip
+    // archive of about 250 KB; made once per fixture and name in a process
+    const name = r.pick(['checkpoint/pages-1.img', 'checkpoint/core-1.img', 'config.dump', 'checkpoint/zz.img']);
+    const key = `${base}:${name}`;
+    if (!bombs.has(key)) {
+      const size = BOMB_SIZE;
+      const z = zlib.createGzip({ level: 1 });
+      const parts = [];
+      z.on('data', (c) => parts.push(c));
+      z.write(tarHead(m.filter((x) => x.name !== name)));
+      z.write(header(name, size));
+      const zeros = Buffer.alloc(1 << 20);
+      for (let i = 0; i < size / zeros.length; i++) z.write(zeros);
+      z.end(Buffer.alloc(BLOCK * 2));
+      bombs.set(key, new Promise((res) => z.on('end', () => res(Buffer.concat(parts)))));
+    }
+    return bombs.get(key).then((bytes) => ({ bytes, what: `gzip bomb: ${name} of 256 MiB of zeros` }));
+  },
+  zstdBomb(r, m) {
+    // the same as a zstd frame: the zeros are RLE blocks (4 bytes per 128 KiB)
+    const name = r.pick(['checkpoint/pages-1.img', 'checkpoint/core-1.img', 'config.dump', 'checkpoint/pstree.img']);
+    const kept = m.filter((x) => x.name !== name);
+    const head = Buffer.concat([tarHead(kept), header(name, BOMB_SIZE)]);
+    return { bytes: zstdFrame(head, { zeros: BOMB_SIZE + BLOCK * 2 }), what: `zstd bomb: ${name} of 256 MiB of zeros`, compressed: true };
   },
 };
+
+const BOMB_SIZE = 256 << 20;
+const bombs = new Map();
+
+/** The archive's members as a tar without its end-of-archive blocks (for a member appended after). */
+function tarHead(m) {
+  const t = writeTar(m);
+  return t.subarray(0, t.length - BLOCK * 2);
+}
+
+/**
+ * A zstd frame holding `data` in raw blocks, then `zeros` zero bytes as RLE blocks. `window` is
+ * the Window_Descriptor byte (0x58: 8 MiB; 0xf8: 2 TiB, which a decoder must refuse).
+ */
+function zstdFrame(data, { zeros = 0, window = 0x58 } = {}) {
+  const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, window])];
+  const B = 128 << 10;
+  const blocks = [];
+  for (let o = 0; o < data.length; o += B) blocks.push([0, data.subarray(o, Math.min(data.length, o + B))]);
+  for (let o = 0; o < zeros; o += B) blocks.push([1, Math.min(B, zeros - o)]);
+  if (blocks.length === 0) blocks.push([0, Buffer.alloc(0)]);
+  blocks.forEach(([type, v], i) => {
+    const size = typeof v === 'number' ? v : v.length;
+    const h = (i === blocks.length - 1 ? 1 : 0) | (type << 1) | (size << 3);
+    parts.push(Buffer.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]), typeof v === 'number' ? Buffer.from([0]) : v);
+  });
+  return Buffer.concat(parts);
+}
 
 async function makeCase(i) {
   const r = rng((SEED * 1000003 + i * 7919) >>> 0);
@@ -305,12 +358,22 @@ async function makeCase(i) {
     for (let k = 0; k < 1 + r.int(4); k++) z[r.int(z.length)] = r.int(256);
     return { bytes: z, what: `${base}-zstd.tar bytes flipped`, name: `${base}.tar.zst` };
   }
-  const kinds = Object.keys(MUTATIONS).filter((k) => k !== 'gzipBomb' || r.float() < 0.3);
+  const kinds = Object.keys(MUTATIONS).filter((k) => !/Bomb$/.test(k) || r.float() < 0.3);
   const kind = r.pick(kinds);
-  const c = await MUTATIONS[kind](r, members, raw);
+  const c = await MUTATIONS[kind](r, members, raw, base);
   let bytes = c.bytes;
   let what = `${base}: ${c.what}`;
-  if (compress === 'gzip' && kind !== 'gzipBomb') {
+  if (compress === 'zstd' && !/Bomb$/.test(kind)) {
+    // the mutated tar in a zstd frame of raw blocks; sometimes a huge window or the frame cut short
+    const window = r.float() < 0.2 ? r.pick([0xf8, 0xa0, 0x98]) : 0x58;
+    bytes = zstdFrame(bytes, { window });
+    what += `, zstd (window byte 0x${window.toString(16)})`;
+    if (r.float() < 0.3) {
+      bytes = bytes.subarray(0, r.int(bytes.length));
+      what += ' cut short';
+    }
+  }
+  if (compress === 'gzip' && !/Bomb$/.test(kind)) {
     bytes = zlib.gzipSync(bytes);
     if (r.float() < 0.5) {
       if (r.float() < 0.5) bytes = bytes.subarray(0, r.int(bytes.length));
@@ -387,6 +450,7 @@ async function child() {
     const file = join(dir, `case-${m.i}-${c.name}`);
     writeFileSync(file, c.bytes);
     const results = [];
+    const codes = [];
     const cmds = commands(file, c.member);
     for (let k = 0; k < cmds.length; k++) {
       process.send({ start: k, i: m.i });
@@ -402,36 +466,287 @@ async function child() {
       process.exitCode = undefined;
       const verdict = judgeStderr(code, captured);
       results.push(verdict);
+      codes.push(code);
       collect();
       if (verdict) break;
     }
     rmSync(file, { force: true });
-    process.send({ done: true, i: m.i, what: c.what, member: c.member, name: c.name, results, cmds: cmds.map((a) => a.filter((x) => x !== file)) });
+    process.send({ done: true, i: m.i, what: c.what, member: c.member, name: c.name, results, codes, cmds: cmds.map((a) => a.filter((x) => x !== file)) });
   });
   process.send({ ready: true });
   void realErr;
 }
 
-if (argv.includes('--child')) {
+// ---------- library mode: the same cases through the library API, in a pool of worker threads ----------
+
+/** What one library step saw: undefined when clean; text that must not hold raw control characters. */
+function judgeText(text) {
+  // views print text taken from the input: colour is off here, so no control character but a newline may reach it
+  const m = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.exec(text);
+  return m ? `control character 0x${m[0].charCodeAt(0).toString(16)} in the output: ${JSON.stringify(text.slice(Math.max(0, m.index - 60), m.index + 60))}` : undefined;
+}
+
+/** An error a step threw: 'expected' for the project's one-line error, else what is wrong with it. */
+function judgeError(e, CkptError) {
+  if (e instanceof CkptError) {
+    if (/[\x00-\x1f\x7f-\x9f]/.test(e.message)) return `CkptError with a control character: ${JSON.stringify(e.message.slice(0, 160))}`;
+    return 'expected';
+  }
+  return `${e && e.name ? e.name : typeof e}: ${e && e.message ? String(e.message).split('\n')[0].slice(0, 200) : String(e)}${e && e.stack ? ` [${(/\n\s+at (.*)/.exec(e.stack) ?? [])[1] ?? ''}]` : ''}`;
+}
+
+const ALL_PARTS = { psTree: true, psTreeCmd: true, psTreeEnv: true, files: true, sockets: true, mounts: true, stats: true, metadata: true };
+
+/** The library calls of one case, each on its own source or checkpoint: open and every part of inspect, the memory table and maps, one process's hexdump, a literal and a regex search, decode. */
+const LIBRARY_STEPS = [
+  ['open', async (lib, file, c, ctx) => {
+    await ctx.checkpoint();
+    return '';
+  }],
+  ['inspect --all (tree, JSON)', async (lib, file, c, ctx) => {
+    const ck = await ctx.checkpoint();
+    const o = lib.normaliseInspectOptions({ ...ALL_PARTS, colour: false });
+    const input = await lib.collectInspectInput(ck, o);
+    return lib.inspectTree(input, o) + lib.inspectJson([input], o);
+  }],
+  ['memory table and maps', async (lib, file, c, ctx) => {
+    const ck = await ctx.checkpoint();
+    const mem = await ck.memory();
+    const rows = lib.memoryRows(mem.processes(), (pid) => mem.comm(pid));
+    const maps = lib.memoryMaps(mem);
+    return lib.memoryTable(ck.label, rows, mem.pageSize, { colour: false }) + JSON.stringify(lib.memoryTableJson(rows, mem.pageSize)) + lib.mapsTable(maps, { colour: false }) + JSON.stringify(lib.mapsJson(maps));
+  }],
+  ['hexdump of the first process', async (lib, file, c, ctx) => {
+    const ck = await ctx.checkpoint();
+    {
+      const mem = await ck.memory();
+      const pid = mem.pids()[0];
+      if (pid === undefined) return '';
+      const hd = new lib.Hexdump({ collapse: true });
+      let text = '';
+      for await (const item of lib.walkMemory(mem.forPid(pid), { chunkSize: 64 << 10 })) {
+        if (item.kind === 'region') text = lib.regionHeader(item.region);
+        else if (item.kind === 'missing') text = lib.missingLine(item.run, mem.pageSize);
+        else text = hd.write(item.address, item.bytes);
+        const bad = judgeText(text);
+        if (bad) return text;
+      }
+      return '';
+    }
+  }],
+  ['literal search', async (lib, file) => searchStep(lib, file, 'CKPT')],
+  ['regex search', async (lib, file) => searchStep(lib, file, lib.compileRegex('CK[A-Z]+-[a-z]*'))],
+  ['decode every image', async (lib, file) => decodeStep(lib, file, [])],
+  ['decode the mutated image', async (lib, file, c) => decodeStep(lib, file, [c.member ? c.member.slice(c.member.lastIndexOf('/') + 1) : 'pstree.img'])],
+];
+
+async function searchStep(lib, file, pattern) {
+  const source = await lib.openSource(file);
+  try {
+    let text = '';
+    for await (const m of lib.searchCheckpoint(source, { pattern, context: 16, regexRunner: (re) => lib.inThreadRunner(re) })) {
+      text = lib.matchLine(m, { colour: false }) + JSON.stringify(lib.matchJson(m));
+      if (judgeText(text)) return text;
+    }
+    return '';
+  } finally {
+    await source.close();
+  }
+}
+
+async function decodeStep(lib, file, names) {
+  const source = await lib.openSource(file);
+  try {
+    const decoded = await lib.decodeImages(source, names, { pretty: true });
+    return lib.stringifyJson(Object.fromEntries(decoded), true);
+  } finally {
+    await source.close();
+  }
+}
+
+async function libraryWorker() {
+  const { parentPort } = await import('node:worker_threads');
+  const lib = await import(join(ROOT, 'dist', 'node', 'index.js'));
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const collect = vm.runInNewContext('gc');
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-fuzz-'));
+  parentPort.on('message', async (m) => {
+    const c = await makeCase(m.i);
+    const file = join(dir, `case-${m.i}-${c.name}`);
+    writeFileSync(file, c.bytes);
+    c.bytes = undefined;
+    const results = [];
+    // the checkpoint opened once for the steps that read it (the 'open' step says how that went)
+    let opened;
+    const ctx = { checkpoint: () => (opened ??= lib.openCheckpointFile(file, { hashArchive: true })) };
+    for (let k = 0; k < LIBRARY_STEPS.length; k++) {
+      parentPort.postMessage({ start: k, i: m.i });
+      let verdict;
+      try {
+        verdict = judgeText(await LIBRARY_STEPS[k][1](lib, file, c, ctx));
+      } catch (e) {
+        verdict = judgeError(e, lib.CkptError);
+      }
+      results.push(verdict);
+      if (verdict !== undefined && verdict !== 'expected') break;
+    }
+    if (opened) await opened.then((ck) => ck.close(), () => {});
+    rmSync(file, { force: true });
+    collect();
+    parentPort.postMessage({ done: true, i: m.i, what: c.what, results });
+  });
+  parentPort.postMessage({ ready: true });
+}
+
+function rssMbOfProcess() {
+  return process.memoryUsage.rss() / (1 << 20);
+}
+
+/**
+ * The pool: JOBS workers, one case each at a time. A step over the time limit: the worker is
+ * terminated (`hang`) and a new one takes its place. Memory: a worker's V8 heap is capped by
+ * resourceLimits (`memory` when it runs out), and the process's RSS is sampled; when it passes
+ * the limit (with JOBS cases in flight, their sum), the cases in flight are stopped and each is run
+ * again alone, where RSS over the limit above the idle baseline is that case's `memory`.
+ */
+async function libraryParent(first, last, record) {
+  const { Worker } = await import('node:worker_threads');
+  const self = fileURLToPath(import.meta.url);
+  let next = first;
+  const solo = [];
+  let maxPeak = 0;
+  const spawnWorker = () =>
+    new Worker(self, { argv: ['--library-worker', ...argv], resourceLimits: { maxOldGenerationSizeMb: RSS_MB, maxYoungGenerationSizeMb: 32 }, env: { ...process.env, NO_COLOR: '1' }, stdout: true, stderr: true });
+
+  // runs case i on worker w; resolves with the outcome, and whether the worker must be replaced
+  const runOn = (w, i, state) =>
+    new Promise((resolve) => {
+      let timer;
+      let step = -1;
+      const finish = (r) => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+        state.current = undefined;
+        resolve(r);
+      };
+      const onMessage = (m) => {
+        if (m.start !== undefined) {
+          step = m.start;
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            finish({ outcome: 'hang', detail: `${LIBRARY_STEPS[step][0]}: over ${TIMEOUT} ms`, replace: true });
+          }, TIMEOUT);
+        } else if (m.done) {
+          const k = m.results.findIndex((x) => x !== undefined && x !== 'expected');
+          const expected = m.results.includes('expected');
+          finish({ outcome: k !== -1 ? 'unexpected' : expected ? 'expected' : 'ok', detail: k !== -1 ? `${LIBRARY_STEPS[k][0]}: ${m.results[k]}` : '', what: m.what });
+        }
+      };
+      const onError = (e) => {
+        const oom = e && (e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(String(e.message)));
+        finish({ outcome: oom ? 'memory' : 'unexpected', detail: `${LIBRARY_STEPS[step]?.[0] ?? 'making the case'}: ${oom ? `V8 heap over ${RSS_MB} MB` : `the worker died: ${e && e.message}`}`, replace: true });
+      };
+      const onExit = () => finish({ outcome: 'unexpected', detail: `${LIBRARY_STEPS[step]?.[0] ?? '?'}: the worker exited`, replace: true });
+      state.current = i;
+      state.abort = (r) => finish({ ...r, replace: true });
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.postMessage({ i });
+    });
+
+  const ready = (w) => new Promise((resolve, reject) => {
+    const on = (m) => {
+      if (m.ready) {
+        w.off('message', on);
+        resolve();
+      }
+    };
+    w.on('message', on);
+    w.once('error', reject);
+  });
+
+  const lanes = [];
+  const lane = async (queue, rssLimit) => {
+    let w = spawnWorker();
+    await ready(w);
+    const state = { current: undefined, abort: undefined };
+    lanes.push(state);
+    try {
+      for (;;) {
+        const i = queue();
+        if (i === undefined) return;
+        const r = await runOn(w, i, state);
+        if (r.outcome === 'rss') solo.push(i);
+        else await record(i, r.outcome, r.detail, r.what);
+        if (r.replace) {
+          void w.terminate();
+          w = spawnWorker();
+          await ready(w);
+        }
+      }
+    } finally {
+      lanes.splice(lanes.indexOf(state), 1);
+      await w.terminate();
+    }
+  };
+
+  // RSS sampling: over the limit, every case in flight is set aside to be run alone
+  let limit = RSS_MB;
+  let alone = false;
+  const poll = setInterval(() => {
+    const mb = rssMbOfProcess();
+    if (lanes.some((l) => l.current !== undefined)) maxPeak = Math.max(maxPeak, mb);
+    if (mb <= limit) return;
+    for (const l of [...lanes]) {
+      if (l.current === undefined) continue;
+      if (alone) l.abort({ outcome: 'memory', detail: `RSS over ${RSS_MB} MB above the idle process` });
+      else l.abort({ outcome: 'rss' });
+    }
+  }, 25);
+  try {
+    const base = rssMbOfProcess();
+    limit = base + RSS_MB;
+    await Promise.all(Array.from({ length: JOBS }, () => lane(() => (next < last ? next++ : undefined))));
+    if (solo.length) {
+      alone = true;
+      solo.sort((a, b) => a - b);
+      global.gc?.();
+      limit = rssMbOfProcess() + RSS_MB;
+      await lane(() => solo.shift());
+    }
+  } finally {
+    clearInterval(poll);
+  }
+  return maxPeak;
+}
+
+const { isMainThread } = await import('node:worker_threads');
+if (!isMainThread) {
+  await libraryWorker();
+} else if (argv.includes('--child')) {
   await child();
 } else {
   await parent();
 }
 
 async function parent() {
-  const counts = { ok: 0, unexpected: 0, hang: 0, memory: 0 };
+  const counts = { ok: 0, expected: 0, unexpected: 0, hang: 0, memory: 0 };
   const bad = [];
   const first = ONLY !== undefined ? Number(ONLY) : 0;
   const last = ONLY !== undefined ? first + 1 : CASES;
-  let next = first;
   let done = 0;
-  let maxPeak = 0;
   const started = Date.now();
 
   const record = async (i, outcome, detail, what) => {
+    if (what === undefined) what = (await makeCase(i)).what;
     counts[outcome]++;
     done++;
-    if (outcome !== 'ok') {
+    if (outcome !== 'ok' && outcome !== 'expected') {
       bad.push({ i, outcome, detail, what });
       process.stdout.write(`case ${i} (${what}): ${outcome}: ${detail}\n`);
       if (KEEP) {
@@ -440,9 +755,21 @@ async function parent() {
         writeFileSync(join(KEEP, `case-${i}-${c.name}`), c.bytes);
       }
     }
-    if (done % 100 === 0) process.stderr.write(`fuzz: ${done}/${last - first} cases, ${JSON.stringify(counts)}\n`);
+    if (done % PROGRESS === 0) process.stderr.write(`fuzz: ${done}/${last - first} cases, ${JSON.stringify(counts)}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   };
 
+  const maxPeak = MODE === 'cli' ? await cliParent(first, last, record) : await libraryParent(first, last, record);
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  process.stdout.write(
+    `fuzz: ${done} cases (${MODE} mode, seed ${SEED}, ${JOBS} jobs) in ${secs} s: ${counts.ok} ok, ${counts.expected} expected errors, ${counts.unexpected} unexpected, ${counts.hang} hangs, ${counts.memory} over ${RSS_MB} MB; peak RSS ${Math.round(maxPeak)} MB\n`,
+  );
+  if (KEEP && bad.length) writeFileSync(join(KEEP, 'README.txt'), bad.map((b) => `case ${b.i}: ${b.what}: ${b.outcome}: ${b.detail}\n  reproduce: npm run fuzz -- --mode ${MODE} --seed ${SEED} --case ${b.i}\n`).join(''));
+  process.exit(bad.length ? 1 : 0);
+}
+
+async function cliParent(first, last, record) {
+  let next = first;
+  let maxPeak = 0;
   const lane = async () => {
     for (;;) {
       if (next >= last) return;
@@ -488,7 +815,7 @@ async function parent() {
             const k = m.results.findIndex((x) => x != null);
             const i = current;
             current = undefined;
-            await record(i, k === -1 ? 'ok' : 'unexpected', k === -1 ? '' : `${m.cmds[k].join(' ')}: ${m.results[k]}`, m.what);
+            await record(i, k === -1 ? (m.codes.some((x) => x !== 0) ? 'expected' : 'ok') : 'unexpected', k === -1 ? '' : `${m.cmds[k].join(' ')}: ${m.results[k]}`, m.what);
             give();
           }
         });
@@ -506,10 +833,5 @@ async function parent() {
     }
   };
   await Promise.all(Array.from({ length: JOBS }, lane));
-  const secs = ((Date.now() - started) / 1000).toFixed(0);
-  process.stdout.write(
-    `fuzz: ${done} cases (seed ${SEED}) in ${secs} s: ${counts.ok} ok, ${counts.unexpected} unexpected, ${counts.hang} hangs, ${counts.memory} over ${RSS_MB} MB; peak RSS ${Math.round(maxPeak)} MB\n`,
-  );
-  if (KEEP && bad.length) writeFileSync(join(KEEP, 'README.txt'), bad.map((b) => `case ${b.i}: ${b.what}: ${b.outcome}: ${b.detail}\n  reproduce: npm run fuzz -- --seed ${SEED} --case ${b.i}\n`).join(''));
-  process.exit(bad.length ? 1 : 0);
+  return maxPeak;
 }

@@ -113,6 +113,15 @@ function unknownOptionMessage(msg: string, argv: string[]): string {
   return `unknown ${typed.every((t) => t.startsWith('-')) ? 'option' : 'argument'}${typed.length > 1 ? 's' : ''}: ${typed.map(safe).join(', ')}`;
 }
 
+/** The working directory, or undefined when it has been removed (process.cwd() throws then). */
+function workingDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const builtins = commands.map((c) => String(c.command).split(' ')[0]!);
@@ -120,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     if (plugin !== undefined) return plugin;
     if (argv.length === 0) argv = ['--help'];
     const args = normaliseArgv(argv);
-    let parser: Argv = yargs(args)
+    let parser: Argv = yargs(args, workingDirectory() ?? '/')
       .scriptName('ckpt')
       .usage('$0 <command> [options]\n\nForensic analysis of CRIU container checkpoints (Podman, CRI-O, containerd, Kubernetes).')
       .strict()
@@ -157,6 +166,11 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     const err = e as Error;
+    if ((err as NodeJS.ErrnoException)?.syscall === 'uv_cwd') {
+      // a relative path given in a directory that has been removed
+      process.stderr.write(`ckpt: the working directory no longer exists (${safe((err as NodeJS.ErrnoException).code ?? 'ENOENT')}): give absolute paths, or cd to a directory that exists\n`);
+      return EXIT_BAD_INPUT;
+    }
     process.stderr.write(`ckpt: internal error: ${safe(String(err?.message ?? e).split('\n')[0]!)}\n`);
     if (process.env.CKPT_DEBUG) process.stderr.write(`${err?.stack}\n`);
     return EXIT_INTERNAL;

@@ -4,7 +4,7 @@
  * malformation is a CkptError naming the file and the byte offset.
  */
 import { CkptError } from '../errors.js';
-import { IMG_COMMON, IMG_SERVICE, magicByValue, rawImageKind, type MagicInfo } from './magic.js';
+import { IMG_COMMON, IMG_SERVICE, magicByValue, magicForImageName, rawImageKind, type MagicInfo } from './magic.js';
 import { messageInfo } from './schema.js';
 import { decodeMessage, type Decoded } from './wire.js';
 import type { IpcMsg } from './messages.js';
@@ -173,6 +173,9 @@ function decodeFramed(file: string, bytes: Uint8Array): CriuImage {
   const info = magicByValue(value);
   if (!info) c.fail(`unknown magic 0x${value.toString(16).padStart(8, '0')}: not a CRIU image`, c.pos - 4);
   if (!info.message) c.fail(`${info.name} (0x${value.toString(16)}) is not an image this decoder reads`, c.pos - 4);
+  // the code above this layer reads an image by its name: one of another kind must not reach it
+  const promised = magicForImageName(file);
+  if (promised && promised.value !== info.value) c.fail(`the image's magic is ${info.name} (0x${value.toString(16)}), but its name promises ${promised.name}`, c.pos - 4);
   const entries: CriuEntry[] = [];
   const messages: string[] = [];
   const image: CriuImage = { file, magic: info.name, kind: 'protobuf', entries, messages };

@@ -200,3 +200,28 @@ export function rawImageKind(file: string): MagicInfo | undefined {
 export function isRawImageName(file: string): boolean {
   return rawImageKind(file) !== undefined;
 }
+
+// File names of framed images (protobuf, pagemap, ghost): the magic their name promises.
+const framedPatterns: Array<[RegExp, MagicInfo]> = MAGICS.filter((m) => m.files && (m.kind === 'protobuf' || m.kind === 'pagemap' || m.kind === 'ghost')).flatMap((m) =>
+  m.files!.map((f): [RegExp, MagicInfo] => [
+    new RegExp('^' + f.replace(/[.]/g, '\\.').replace(/%l?[ud]/g, '\\d+').replace(/%x/g, '[0-9a-f]+').replace(/%s/g, '[^/]+') + '(?:\\.img)?$'),
+    m,
+  ]),
+);
+
+/**
+ * The magic an image's file name promises (any directory part is ignored): 'checkpoint/pstree.img'
+ * → PSTREE, 'pagemap-shmem-9.img' → SHMEM_PAGEMAP (PAGEMAP's value); undefined for a raw image
+ * or a name CRIU does not give. decodeImage refuses an image whose magic is another one.
+ */
+export function magicForImageName(file: string): MagicInfo | undefined {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  if (rawImageKind(base)) return undefined;
+  let found: MagicInfo | undefined;
+  for (const [re, m] of framedPatterns) {
+    if (!re.test(base)) continue;
+    if (found && found.value !== m.value) return undefined; // two kinds: the name promises neither
+    found ??= m;
+  }
+  return found;
+}

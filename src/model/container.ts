@@ -6,7 +6,7 @@
  * annotations and its `status` file, and, with no metadata at all, it is a bare CRIU dump.
  */
 import { CkptError } from '../errors.js';
-import type { ImageSet } from './image-set.js';
+import { deeperThan, MAX_JSON_DEPTH, type ImageSet } from './image-set.js';
 import type { CheckpointProblem, ContainerInfo, Engine, NetworkInterface, SpecMount } from './types.js';
 
 /** Records a missing or damaged part (Checkpoint.noteProblem). */
@@ -32,11 +32,14 @@ function obj(v: unknown): Json | undefined {
 /** containerd's status file records times as Unix nanoseconds. */
 function nanosToIso(v: unknown): string | undefined {
   if (typeof v !== 'number' && typeof v !== 'string') return undefined;
-  const n = typeof v === 'number' ? BigInt(Math.trunc(v)) : /^\d+$/.test(v) ? BigInt(v) : undefined;
+  // a number that is no integer (1e400 is Infinity), or a time JavaScript's Date cannot hold: no time
+  const n = typeof v === 'number' ? (Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined) : /^\d+$/.test(v) ? BigInt(v) : undefined;
   if (n === undefined || n <= 0n) return undefined;
   const ms = Number(n / 1_000_000n);
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return undefined;
   const frac = (n % 1_000_000_000n).toString().padStart(9, '0');
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
+  return date.toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
 }
 
 /** Parses annotation values that hold JSON objects or arrays. */
@@ -45,6 +48,7 @@ export function expandAnnotations(a: Record<string, string>): Record<string, unk
   for (const [k, v] of Object.entries(a)) {
     const t = v.trim();
     if (!(t.startsWith('{') || t.startsWith('['))) continue;
+    if (deeperThan(t, MAX_JSON_DEPTH) !== undefined) continue; // too deep to show expanded: left a string
     try {
       out[k] = JSON.parse(t);
     } catch {

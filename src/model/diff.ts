@@ -231,7 +231,7 @@ export async function openForDiff(source: CheckpointSource, options: OpenForDiff
         // the diff's members listed from the body as it streams by (no second pass)
         const here: CheckpointSource = { ...bind(source), entries: async () => [e], stream: (p: string) => (p === e.path ? body : source.stream(p)) };
         rootfs = await listRootfsChanges(here, [], { sha256: options.sha256 });
-      } else files.set(e.path, await collectBody(body, e.size));
+      } else files.set(e.path, await collectBody(body, e.size, `${source.label}:${e.path}`));
     },
   );
   const images = ImageSet.fromFiles(source, seen, files);

@@ -6,7 +6,7 @@
  */
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
-import { readFiles } from '../source/memory.js';
+import { readFiles, tooLargeError, WHOLE_FILE_LIMIT } from '../source/memory.js';
 import { decodeImage, isRawImageName, type CriuImage } from '../images/index.js';
 
 /** Engine metadata files read with the images (small JSON or text files at the archive top). */
@@ -24,10 +24,11 @@ const METADATA_FILES = new Set([
   'checkpoint/dump.log',
   'checkpoint/stats-dump',
 ]);
-const METADATA_MAX = 64 << 20;
 
 export class ImageSet {
   private readonly decoded = new Map<string, CriuImage>();
+  /** Files over WHOLE_FILE_LIMIT (not read), by path: built when first needed. */
+  private oversize?: Map<string, number>;
 
   private constructor(
     readonly source: CheckpointSource,
@@ -49,7 +50,7 @@ export class ImageSet {
     const seen: SourceEntry[] = [];
     const files = await readFiles(source, (e) => {
       seen.push(e);
-      return options.metadataOnly ? e.type === 'file' && METADATA_FILES.has(e.path) && e.size <= METADATA_MAX : wanted(e);
+      return options.metadataOnly ? e.type === 'file' && METADATA_FILES.has(e.path) && e.size <= WHOLE_FILE_LIMIT : wanted(e);
     });
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
@@ -80,7 +81,7 @@ export class ImageSet {
     const path = name.includes('/') ? name : `checkpoint/${name}`;
     const cached = this.decoded.get(path);
     if (cached) return cached;
-    const bytes = this.files.get(path);
+    const bytes = this.present(path);
     if (!bytes) return undefined;
     let img: CriuImage;
     try {
@@ -99,14 +100,29 @@ export class ImageSet {
 
   /** A metadata file's bytes (config.dump, spec.dump, ...), or undefined. */
   file(path: string): Uint8Array | undefined {
-    return this.files.get(path);
+    return this.present(path);
+  }
+
+  /**
+   * The bytes read of a file, or undefined when the archive has none; a file that was not read
+   * because it is over WHOLE_FILE_LIMIT is a CkptError naming it (not an absent file).
+   */
+  private present(path: string): Uint8Array | undefined {
+    const bytes = this.files.get(path);
+    if (bytes) return bytes;
+    this.oversize ??= new Map(this.entries.filter((e) => e.type === 'file' && e.size > WHOLE_FILE_LIMIT).map((e) => [e.path, e.size]));
+    const size = this.oversize.get(path);
+    if (size !== undefined) throw tooLargeError(`${this.source.label}:${path}`, size);
+    return undefined;
   }
 
   /** A metadata file parsed as JSON, or undefined when absent; bad JSON is a CkptError. */
   json<T = unknown>(path: string): T | undefined {
-    const b = this.files.get(path);
+    const b = this.present(path);
     if (!b) return undefined;
     const text = new TextDecoder().decode(b);
+    const deep = deeperThan(text, MAX_JSON_DEPTH);
+    if (deep !== undefined) throw new CkptError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, `${this.source.label}:${path}`, deep);
     try {
       return JSON.parse(text) as T;
     } catch (e) {
@@ -116,8 +132,36 @@ export class ImageSet {
   }
 }
 
+/**
+ * How deep engine metadata JSON may nest (arrays and objects). Real files nest under 20 levels;
+ * anything deeper is refused, so that no walk over the parsed value can run out of stack.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * The index in `text` (JSON) of the bracket that opens level `max + 1`, or undefined when the
+ * text nests no deeper than `max`. Strings are skipped; one pass, no parse.
+ */
+export function deeperThan(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
 function wanted(e: SourceEntry): boolean {
   if (e.type !== 'file') return false;
-  if (METADATA_FILES.has(e.path)) return e.size <= METADATA_MAX;
+  // larger files are not read: asking for one is an error naming it (ImageSet.present)
+  if (e.size > WHOLE_FILE_LIMIT) return false;
+  if (METADATA_FILES.has(e.path)) return true;
   return e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path);
 }

@@ -20,7 +20,7 @@ export abstract class BaseSource implements CheckpointSource {
   abstract walk(want: (e: SourceEntry) => boolean, visit: (e: SourceEntry, body: AsyncIterable<Uint8Array>) => Promise<void>): Promise<void>;
 
   async read(p: string): Promise<Uint8Array> {
-    return collectBody(this.stream(p));
+    return collectBody(this.stream(p), undefined, `${this.label}:${p}`);
   }
 
   async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {

@@ -53,27 +53,44 @@ export function imageBytesSource(name: string, bytes: Uint8Array): CheckpointSou
 }
 
 /**
+ * The largest file read whole (a CRIU protobuf image, an engine metadata file): 16 MiB. Real ones
+ * are far smaller (a pagemap of a 1 GiB process: 21 KB; a pstree of 50,000 processes: 700 KB); a
+ * larger one is a damaged or hostile archive (a decompression bomb), refused before it is read.
+ */
+export const WHOLE_FILE_LIMIT = 16 << 20;
+
+/** The error for a file over WHOLE_FILE_LIMIT, naming it (`file`: label and member). */
+export function tooLargeError(file: string, size: number): CkptError {
+  return new CkptError(`${size} bytes: larger than the ${WHOLE_FILE_LIMIT >> 20} MiB limit for an image or metadata file (damaged, or a decompression bomb)`, file);
+}
+
+/**
  * Reads the files `want` accepts in one pass (one decompression for a compressed archive).
- * Meant for small files: CRIU protobuf images and engine metadata, never pages.
+ * Meant for small files: CRIU protobuf images and engine metadata, never pages. A file over
+ * WHOLE_FILE_LIMIT is a CkptError naming it, before any of it is read.
  */
 export async function readFiles(source: CheckpointSource, want: (e: SourceEntry) => boolean): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   await source.walk(want, async (e, body) => {
-    out.set(e.path, await collectBody(body, e.size));
+    out.set(e.path, await collectBody(body, e.size, `${source.label}:${e.path}`));
   });
   return out;
 }
 
 /**
  * The whole of a body or stream, copied out chunk by chunk (a chunk is only valid until the next
- * one is asked for). `size`, when known, is the expected length: the buffer is allocated once.
+ * one is asked for). `size`, when known, is the expected length (what the archive declares: the
+ * buffer grows with what actually arrives). More than WHOLE_FILE_LIMIT bytes, declared or read, is
+ * a CkptError naming `file`.
  */
-export async function collectBody(body: AsyncIterable<Uint8Array>, size?: number): Promise<Uint8Array> {
-  let buf = new Uint8Array(size ?? 0);
+export async function collectBody(body: AsyncIterable<Uint8Array>, size?: number, file?: string): Promise<Uint8Array> {
+  if (size !== undefined && size > WHOLE_FILE_LIMIT) throw tooLargeError(file ?? 'file', size);
+  let buf = new Uint8Array(Math.min(size ?? 0, 1 << 20));
   let n = 0;
   for await (const c of body) {
     if (n + c.length > buf.length) {
-      const grown = new Uint8Array(Math.max(n + c.length, buf.length * 2));
+      if (n + c.length > WHOLE_FILE_LIMIT) throw tooLargeError(file ?? 'file', n + c.length);
+      const grown = new Uint8Array(Math.min(WHOLE_FILE_LIMIT, Math.max(n + c.length, buf.length * 2)));
       grown.set(buf.subarray(0, n));
       buf = grown;
     }

@@ -42,7 +42,7 @@ export abstract class StreamedTarSource extends BaseSource {
   override async read(p: string): Promise<Uint8Array> {
     let out: Uint8Array | undefined;
     await walkTarStream(this.bytes(), this.label, (e) => e.path === p, async (e, body) => {
-      out = await collectBody(body, e.size);
+      out = await collectBody(body, e.size, `${this.label}:${p}`);
       return 'stop';
     }, this.tarOptions);
     if (!out) throw notFound(this.label, p);

@@ -18,7 +18,7 @@
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
-import { collectBody } from '../../source/memory.js';
+import { collectBody, WHOLE_FILE_LIMIT } from '../../source/memory.js';
 import { isRawImageName } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
@@ -567,7 +567,7 @@ export function findMemoryMatches(memory: CheckpointMemory, opts: SearchOptions)
 }
 
 function isImagePath(e: SourceEntry): boolean {
-  return e.type === 'file' && e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path) && e.size <= 256 << 20;
+  return e.type === 'file' && e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path) && e.size <= WHOLE_FILE_LIMIT;
 }
 function isPagesPath(p: string): boolean {
   return /^checkpoint\/pages-\d+\.img$/.test(p);
@@ -626,7 +626,7 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
           await feedStream(e.path, body, new FileFeeder(segs, make!), signal);
           return;
         }
-        files.set(e.path, await collectBody(body, e.size));
+        files.set(e.path, await collectBody(body, e.size, `${source.label}:${e.path}`));
       },
     );
     // images that came after a pages file: rebuild the model and read what was missed
