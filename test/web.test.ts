@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { decodeImage } from '../src/images/index.js';
 import { openSource } from '../src/node/index.js';
-import { fixture, procsFacts, ROOT } from './helpers.js';
+import { ckpt, damagedDiffCopy, fixture, procsFacts, ROOT } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -28,6 +28,16 @@ const facts = procsFacts();
 const SHOTS = join(ROOT, 'tmp', 'web-shots');
 const PAGE = join(ROOT, 'web', 'dist', 'index.html');
 const PAGE_URL = pathToFileURL(PAGE).href;
+
+/** What the compromised workload planted (testdata/facts/compromised.json, made by testdata/make-compromised.sh). */
+interface CompromisedFacts {
+  pid: number;
+  rwx: { start: string; code_hex: string };
+  libc_patch: { page: string; region: { path: string } };
+  children: { memfd: number; deleted: number; preload: number; shell: number };
+  listener: { pid: number };
+  files: Record<string, string>;
+}
 
 let ctx: BrowserContext;
 let profile: string;
@@ -54,8 +64,13 @@ function cspErrors(page: Page): string[] {
 
 const ownFile = (url: string) => url === PAGE_URL || url.startsWith('blob:');
 
-async function openFixture(page: Page, name: string): Promise<void> {
-  await page.setInputFiles('#file', fixture('podman', name));
+async function openFixture(page: Page, name: string, dir = 'podman'): Promise<void> {
+  await openPath(page, fixture(dir, name));
+}
+
+async function openPath(page: Page, path: string): Promise<void> {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  await page.setInputFiles('#file', path);
   await page.waitForFunction(() => document.body.dataset.state === 'open' || document.body.dataset.state === 'error', null, { timeout: 60_000 });
   expect(await page.textContent('#status')).toContain(name);
   expect(await page.evaluate(() => document.body.dataset.state)).toBe('open');
@@ -227,6 +242,120 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     expect(fd(files.fds.pipe.read_fd)?.[2]).toBe('PIPE');
     expect(fd(files.fds.pipe.read_fd)?.[5]).toContain(`1:${files.fds.pipe.write_fd}`);
     await page.screenshot({ path: join(SHOTS, 'files-zstd.png') });
+    expect(requests.foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('findings of the compromised fixture: each rule with the pid, address or path of its facts, as `ckpt findings` gives them', async () => {
+    const f = JSON.parse(readFileSync(fixture('facts', 'compromised.json'), 'utf8')) as CompromisedFacts;
+    const archive = fixture('podman', 'compromised-none.tar');
+    const page = await ctx.newPage();
+    const requests = recordRequests(page, ownFile);
+    const csp = cspErrors(page);
+    await page.goto(PAGE_URL);
+    await openFixture(page, 'compromised-none.tar');
+    await page.click('nav button[data-tab=findings]');
+    await page.waitForFunction(() => document.body.dataset.findings !== undefined, null, { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.findings)).toBe('loaded');
+    const rows = await page.$$eval('#findings-table tr.finding', (trs) =>
+      trs.map((tr) => ({ rule: tr.getAttribute('data-rule')!, severity: tr.getAttribute('data-severity')!, pid: tr.getAttribute('data-pid')!, address: tr.getAttribute('data-address')!, path: tr.getAttribute('data-path')! })),
+    );
+    const of = (rule: string) => rows.filter((r) => r.rule === rule);
+    // the facts the container printed before the checkpoint (testdata/make-compromised.sh)
+    expect(of('writable-executable-memory').map((r) => [r.pid, r.address, r.severity])).toEqual([[String(f.pid), f.rwx.start, 'high']]);
+    expect(of('anonymous-executable-memory').map((r) => [r.pid, r.address])).toEqual([[String(f.pid), f.rwx.start]]);
+    expect(of('modified-code-page').map((r) => [r.pid, r.address, r.path])).toEqual([[String(f.pid), f.libc_patch.page, f.libc_patch.region.path]]);
+    expect(of('deleted-or-memfd-executable').map((r) => [r.pid, r.path])).toEqual([
+      [String(f.children.memfd), 'memfd:kworker'],
+      [String(f.children.deleted), f.files.deleted_exe],
+    ]);
+    expect(of('preload-environment').map((r) => [r.pid, r.path])).toEqual([[String(f.children.preload), f.files.preload_library]]);
+    expect(of('reverse-shell').map((r) => r.pid)).toEqual([String(f.children.shell)]);
+    expect(of('listener-all-interfaces').map((r) => r.pid)).toEqual([String(f.listener.pid)]);
+    expect(of('setuid-file').map((r) => r.path)).toEqual([f.files.setuid]);
+    expect(of('sensitive-file-changed').map((r) => r.path).sort()).toEqual([f.files.authorized_keys, f.files.cron, f.files.ld_so_preload, '/etc/passwd'].sort());
+    // the same findings, in the same order, as the command line's
+    const cli = JSON.parse(ckpt(['findings', archive, '--format', 'json', '--no-disassemble']).stdout) as { findings: { rule: string; severity: string; pid: number | null; address: string | null; path: string | null }[] };
+    expect(rows).toEqual(cli.findings.map((x) => ({ rule: x.rule, severity: x.severity, pid: x.pid === null ? '' : String(x.pid), address: x.address ?? '', path: x.path ?? '' })));
+    // the evidence: the planted code's bytes; its address opens the hexdump there
+    const wx = page.locator(`#findings-table tr.finding[data-rule="writable-executable-memory"]`);
+    await wx.locator('details summary').click();
+    expect((await wx.locator('pre.evidence').textContent())!.replace(/\s+/g, ' ')).toContain(f.rwx.code_hex.match(/../g)!.join(' '));
+    await page.screenshot({ path: join(SHOTS, 'findings.png'), clip: { x: 0, y: 0, width: 1400, height: 620 } });
+    await wx.locator('button.linkish').click();
+    await page.waitForSelector('#hexdump pre');
+    expect(await page.getAttribute('#hexdump pre', 'data-address')).toBe(f.rwx.start);
+    // the memory map outlines the writable and executable region
+    expect(await page.$$eval('svg.memmap g.region.wx', (gs) => gs.map((g) => g.getAttribute('data-start')))).toEqual([f.rwx.start]);
+    await page.screenshot({ path: join(SHOTS, 'findings-memory.png') });
+    expect(csp).toEqual([]);
+    expect(requests.foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('findings of a checkpoint whose diff is damaged: the intact parts, and the damage named', async () => {
+    const f = JSON.parse(readFileSync(fixture('facts', 'compromised.json'), 'utf8')) as CompromisedFacts;
+    const { path } = damagedDiffCopy(fixture('podman', 'compromised-none.tar'), 'etc/passwd');
+    const page = await ctx.newPage();
+    await page.goto(PAGE_URL);
+    await openPath(page, path);
+    await page.click('nav button[data-tab=findings]');
+    await page.waitForFunction(() => document.body.dataset.findings !== undefined, null, { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.findings)).toBe('loaded');
+    expect(await page.textContent('#findings p.error')).toContain('rootfs-diff.tar');
+    const rules = await page.$$eval('#findings-table tr.finding', (trs) => trs.map((tr) => `${tr.getAttribute('data-rule')} ${tr.getAttribute('data-address') || tr.getAttribute('data-path')}`));
+    expect(rules).toContain(`writable-executable-memory ${f.rwx.start}`);
+    expect(rules).toContain(`setuid-file ${f.files.setuid}`);
+    expect(rules).not.toContain('sensitive-file-changed /etc/passwd');
+    expect(await page.textContent('#overview .problems')).toContain('rootfs-diff.tar');
+    await page.close();
+  });
+
+  it('queue previews: the first bytes of TCP queues (sendq, testdata/evidence) and of a unix socket and a pipe (net), next to their fds', async () => {
+    const sendq = JSON.parse(readFileSync(fixture('facts', 'sendq.json'), 'utf8')) as { stream: { line: string; first: number; count: number }; receiver: { fd: number; port: number }; sender: { fd: number } };
+    let stream = '';
+    for (let i = sendq.stream.first; stream.length < 256; i++) stream += sendq.stream.line.replace('%d', String(i));
+    const escaped = (text: string) => text.replace(/\n/g, '\\x0a');
+    const page = await ctx.newPage();
+    const requests = recordRequests(page, ownFile);
+    await page.goto(PAGE_URL);
+    await openFixture(page, 'sendq-zstd.tar', 'evidence');
+    await page.waitForFunction(() => document.body.dataset.previews === 'loaded', null, { timeout: 60_000 });
+    await page.click('nav button[data-tab=files]');
+    const previews = async (table: string) =>
+      page.$$eval(`#${table} tbody tr`, (trs) =>
+        trs.flatMap((tr) => {
+          const cells = [...tr.querySelectorAll('td')];
+          return [...tr.querySelectorAll('.preview')].map((p) => ({ pid: cells[0]!.textContent!, fd: cells[1]!.textContent!, direction: p.getAttribute('data-direction')!, size: Number(p.getAttribute('data-size')), text: p.querySelector('code')!.textContent! }));
+        }),
+      );
+    const sockets = await previews('sockets');
+    // the receiver never read: its receive queue starts with the stream's first line
+    const recv = sockets.filter((x) => x.fd === String(sendq.receiver.fd) && x.direction === 'recv');
+    expect(recv).toHaveLength(1);
+    expect(recv[0]!.text).toBe(escaped(stream.slice(0, 64)) + '…');
+    // the sender's send queue goes on with the stream after what the receiver holds
+    const send = sockets.filter((x) => x.fd === String(sendq.sender.fd) && x.direction === 'send');
+    expect(send).toHaveLength(1);
+    expect(send[0]!.size).toBeGreaterThan(1 << 20);
+    const sendText = send[0]!.text.replace(/…$/, '').replace(/\\x0a/g, '\n');
+    let full = '';
+    for (let i = sendq.stream.first; full.length < recv[0]!.size + 256; i++) full += sendq.stream.line.replace('%d', String(i));
+    expect(full.slice(recv[0]!.size, recv[0]!.size + sendText.length)).toBe(sendText);
+    await page.screenshot({ path: join(SHOTS, 'queues-sendq.png') });
+
+    // net: the unread payloads of the plain fixture, as the workload wrote them
+    const net = JSON.parse(readFileSync(fixture('facts', 'net.json'), 'utf8')) as { tcp: { fd: number; unread?: string }[]; unix: { fd: number; unread?: string }[]; pipe: { read_fd: number; unread: string } };
+    await openFixture(page, 'net-none.tar');
+    await page.waitForFunction(() => document.body.dataset.previews === 'loaded', null, { timeout: 60_000 });
+    const netSockets = await previews('sockets');
+    const unread = [...net.tcp, ...net.unix].filter((x) => x.unread);
+    expect(unread.length).toBe(5);
+    for (const x of unread) expect(netSockets.filter((p) => p.pid === '1' && p.fd === String(x.fd) && p.direction === 'recv').map((p) => [p.text, p.size]), `fd ${x.fd}`).toEqual([[x.unread, x.unread!.length]]);
+    const pipe = (await previews('openfiles')).filter((p) => p.pid === '1' && p.fd === String(net.pipe.read_fd));
+    expect(pipe.map((p) => [p.direction, p.text])).toEqual([['recv', net.pipe.unread]]);
+    await page.click('nav button[data-tab=files]');
+    await page.screenshot({ path: join(SHOTS, 'queues-net.png'), fullPage: true });
     expect(requests.foreign).toEqual([]);
     await page.close();
   });

@@ -21,9 +21,14 @@ import {
   type RootfsChanges,
   listRootfsChanges,
   fileModeText,
+  findFindings,
+  artifactPreviews,
+  SEVERITIES,
+  type ArtifactPreview,
+  type Finding,
 } from '../../src/index.js';
 import { byteSize, duration, hostPort, rfc3339 } from '../../src/views/format.js';
-import { hexRow } from '../../src/views/hexdump.js';
+import { escapeBytes, hexRow } from '../../src/views/hexdump.js';
 import { socketText } from '../../src/views/tree.js';
 import { $, clear, facts, h, hex, t, table } from './dom.js';
 import { legend, memoryMap, processTree } from './pictures.js';
@@ -38,6 +43,8 @@ interface Opened {
   ck: Checkpoint;
   memory?: CheckpointMemory;
   args?: Map<number, ProcessArguments>;
+  /** First bytes of queued data and ghost files, by `pid:fd` (the model's artifactPreviews). */
+  previews?: Map<string, ArtifactPreview[]>;
 }
 let current: Opened | undefined;
 
@@ -178,6 +185,11 @@ async function loadMemory(o: Opened): Promise<void> {
   try {
     o.memory = await o.ck.memory();
     renderMemoryTab(o);
+    // queued bytes and ghost files: their bytes are in the images already read
+    o.previews = await artifactPreviews(o.ck, PREVIEW_BYTES);
+    if (current !== o) return;
+    renderFiles(o);
+    document.body.dataset.previews = 'loaded';
     o.args = await o.ck.arguments();
     if (current !== o) return;
     renderProcesses(o);
@@ -198,9 +210,13 @@ function renderAll(o: Opened): void {
   renderFiles(o);
   renderMounts(o);
   rootfsShown = undefined;
+  findingsShown = undefined;
   delete document.body.dataset.rootfs;
   delete document.body.dataset.args;
+  delete document.body.dataset.previews;
+  delete document.body.dataset.findings;
   clear($('rootfs'), h('p', { class: 'muted' }, 'Reading the root file-system changes…'));
+  clear($('findings'), h('p', { class: 'muted' }, 'Looking for findings…'));
   clear($('memory'), h('p', { class: 'muted' }, 'Reading the memory layout…'));
   clear($('results'));
   $('searchsummary').textContent = '';
@@ -301,9 +317,30 @@ function peersText(f: OpenFile): string {
   return (f.peers ?? []).map((x) => `${x.pid}:${x.fd}`).join(', ');
 }
 
+/** Bytes of queued data (and of a ghost file) shown next to the fd that holds them. */
+const PREVIEW_BYTES = 64;
+
+/** The previews of what fd `fd` of `pid` holds: direction (or kind), size, and the first bytes escaped (\xNN). */
+function previewCell(o: Opened, pid: number, fd: number): HTMLElement | string {
+  const list = o.previews?.get(`${pid}:${fd}`);
+  if (!list?.length) return '';
+  return h(
+    'div',
+    { class: 'previews' },
+    ...list.map((x) =>
+      h(
+        'div',
+        { class: 'preview', 'data-kind': x.kind, 'data-direction': x.direction ?? '', 'data-size': x.size },
+        h('span', { class: 'muted' }, `${x.direction ?? x.kind} ${byteSize(x.size)}: `),
+        h('code', {}, escapeBytes(x.bytes) + (x.size > x.bytes.length ? '…' : '')),
+      ),
+    ),
+  );
+}
+
 function renderFiles(o: Opened): void {
   const fileRows = o.ck.processes.flatMap((p) =>
-    p.files.map((f) => [String(p.pid), String(f.fd), f.type, t(f.path) + (f.deleted ? ' (deleted)' : ''), f.flags ?? '', peersText(f), f.queued ? byteSize(f.queued) : '']),
+    p.files.map((f) => [String(p.pid), String(f.fd), f.type, t(f.path) + (f.deleted ? ' (deleted)' : ''), f.flags ?? '', peersText(f), f.queued ? byteSize(f.queued) : '', previewCell(o, p.pid, f.fd)]),
   );
   const sk = (x: Socket) => [
     String(x.pid),
@@ -313,14 +350,15 @@ function renderFiles(o: Opened): void {
     x.local ? hostPort(x.local) : x.path !== undefined ? t(x.path) || '(unnamed)' : '',
     x.remote ? hostPort(x.remote) : x.peer && x.peer.ino ? `${x.peer.pid ? `${x.peer.pid}:${x.peer.fd} ` : ''}ino ${x.peer.ino}${x.peer.name ? ' ' + t(x.peer.name) : ''}` : '',
     x.queued.in || x.queued.out ? `in ${byteSize(x.queued.in)}, out ${byteSize(x.queued.out)}` : '',
+    previewCell(o, x.pid, x.fd),
     t(socketText(x)),
   ];
   clear(
     $('files'),
     h('h2', {}, `Sockets (${o.ck.sockets.length})`),
-    table(['pid', 'fd', 'socket', 'state', 'local', 'peer', 'queued', 'as ckpt inspect shows it'], o.ck.sockets.map(sk), { id: 'sockets' }),
+    table(['pid', 'fd', 'socket', 'state', 'local', 'peer', 'queued', `queued bytes (first ${PREVIEW_BYTES})`, 'as ckpt inspect shows it'], o.ck.sockets.map(sk), { id: 'sockets' }),
     h('h2', {}, `Open files (${fileRows.length})`),
-    table(['pid', 'fd', 'type', 'path', 'flags', 'peers', 'queued'], fileRows, { id: 'openfiles' }),
+    table(['pid', 'fd', 'type', 'path', 'flags', 'peers', 'queued', `queued or deleted file's bytes (first ${PREVIEW_BYTES})`], fileRows, { id: 'openfiles' }),
   );
 }
 
@@ -380,6 +418,94 @@ async function renderRootfs(o: Opened): Promise<void> {
       : null,
   );
   document.body.dataset.rootfs = 'loaded';
+}
+
+// ---------------------------------------------------------------- findings
+
+/** The checkpoint whose findings were looked for (when the tab is first shown: it reads memory, argv and the diff). */
+let findingsShown: Opened | undefined;
+
+/** Findings of tampering: the model's findFindings, as `ckpt findings` (no disassembler here: hex only). */
+async function renderFindings(o: Opened): Promise<void> {
+  const box = $('findings');
+  clear(box, h('h2', {}, 'Findings'), h('p', { class: 'muted' }, 'Looking at memory, processes, sockets and the root file-system diff…'));
+  const p = progress('Looking for findings');
+  let list: Finding[] | undefined;
+  let error = '';
+  try {
+    list = await findFindings(o.ck);
+  } catch (e) {
+    error = p.signal.aborted ? 'cancelled' : errorText(e);
+  } finally {
+    p.end();
+  }
+  if (current !== o) return;
+  if (!list) {
+    clear(box, h('h2', {}, 'Findings'), h('p', { class: 'error' }, error));
+    document.body.dataset.findings = 'error';
+    return;
+  }
+  const counts = [...SEVERITIES].reverse().map((sev) => [sev, list!.filter((f) => f.severity === sev).length] as const).filter(([, n]) => n > 0);
+  const problems = o.ck.problems;
+  clear(
+    box,
+    h('h2', {}, `Findings (${list.length})`),
+    h('p', {}, list.length ? `${counts.map(([sev, n]) => `${n} ${sev}`).join(', ')}. Each rule is explained in docs/findings.md; click an address for its bytes.` : 'Nothing that looks like tampering.'),
+    problems.length ? h('p', { class: 'error' }, `Parts of the checkpoint are damaged or missing (${problems.map((x) => t(x.file)).join(', ')}): these are the findings of the intact parts.`) : null,
+    list.length
+      ? h(
+          'table',
+          { id: 'findings-table' },
+          h('thead', {}, h('tr', {}, ...['severity', 'rule', 'pid', 'address', 'path', 'what', 'evidence'].map((x) => h('th', {}, x)))),
+          h('tbody', {}, ...list.map((f) => findingRow(o, f))),
+        )
+      : null,
+  );
+  // damage found while looking (a damaged diff) is listed on the overview too
+  if (problems.length) renderOverview(o);
+  document.body.dataset.findings = 'loaded';
+}
+
+function findingRow(o: Opened, f: Finding): HTMLElement {
+  const address = f.address !== null ? hex(f.address) : '';
+  const addressCell =
+    f.pid !== null && f.address !== null && o.memory?.has(f.pid)
+      ? h('button', { class: 'linkish', onclick: () => openHexdump(o, f.pid!, f.address!, 0) }, address)
+      : address;
+  const ev = f.evidence;
+  const evidence = ev
+    ? h(
+        'details',
+        {},
+        h('summary', {}, `${ev.bytes.length} bytes${ev.kind === 'file' ? ' of the file' : ''}${ev.missing ? ` (${ev.missing} not in the checkpoint)` : ''}`),
+        h('pre', { class: 'evidence' }, ...chunks(ev.bytes, 16).map((b, i) => h('div', {}, hexRow((ev.address ?? 0n) + BigInt(i * 16), b)))),
+      )
+    : '';
+  return h(
+    'tr',
+    { class: `finding sev-${f.severity}`, 'data-rule': f.rule, 'data-severity': f.severity, 'data-pid': f.pid ?? '', 'data-address': address, 'data-path': f.path ?? '' },
+    h('td', {}, h('span', { class: `sev ${f.severity}` }, f.severity)),
+    h('td', {}, f.rule),
+    h('td', {}, f.pid !== null ? String(f.pid) : ''),
+    h('td', {}, addressCell),
+    h('td', {}, t(f.path)),
+    h('td', { class: 'what' }, t(f.message)),
+    h('td', {}, evidence),
+  );
+}
+
+function chunks(b: Uint8Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < b.length; i += n) out.push(b.subarray(i, i + n));
+  return out;
+}
+
+/** The memory tab at `address` of `pid`, its hexdump there (`length` bytes highlighted). */
+function openHexdump(o: Opened, pid: number, address: bigint, length: number): void {
+  if (!o.memory) return;
+  showTab('memory');
+  renderMemoryTab(o, pid);
+  void showHexdump(o, pid, address, length);
 }
 
 // ---------------------------------------------------------------- memory map and hexdump
@@ -528,10 +654,7 @@ function resultItem(o: Opened, x: FoundMatch): HTMLElement {
     h('span', { class: 'muted' }, ` · ${x.file.replace('checkpoint/', '')}+${hex(x.fileOffset)}`),
   );
   li.querySelector('button')!.addEventListener('click', () => {
-    if (x.pid === null || x.address === null || !o.memory) return;
-    showTab('memory');
-    renderMemoryTab(o, x.pid);
-    void showHexdump(o, x.pid, BigInt(x.address), x.length);
+    if (x.pid !== null && x.address !== null) openHexdump(o, x.pid, BigInt(x.address), x.length);
   });
   return li;
 }
@@ -546,6 +669,10 @@ function showTab(name: string): void {
   if (name === 'rootfs' && current && rootfsShown !== current) {
     rootfsShown = current;
     void renderRootfs(current);
+  }
+  if (name === 'findings' && current && findingsShown !== current) {
+    findingsShown = current;
+    void renderFindings(current);
   }
   for (const b of document.querySelectorAll<HTMLButtonElement>('nav button[data-tab]')) b.classList.toggle('on', b.dataset.tab === name);
   for (const sec of document.querySelectorAll<HTMLElement>('main > section')) sec.hidden = sec.id !== `tab-${name}`;

@@ -33,7 +33,8 @@ const BAR_W = 260;
 /**
  * The memory map: one band per region, top to bottom in address order. A band's height grows
  * with the log of its size; its light part is the whole region, its solid part the share of
- * pages whose bytes are in the checkpoint. Three squares give r, w, x. Gaps between regions are
+ * pages whose bytes are in the checkpoint. Three squares give r, w, x; a region both writable and
+ * executable is outlined in red. Gaps between regions are
  * marked with their size. `onPick` gets the region clicked.
  */
 export function memoryMap(regions: MemoryRegion[], pageSize: number, onPick: (r: MemoryRegion, index: number) => void): SVGElement {
@@ -54,10 +55,12 @@ export function memoryMap(regions: MemoryRegion[], pageSize: number, onPick: (r:
     const colour = kindColour(r.label);
     const dumped = Math.min(1, r.pagesPresent / pages);
     const size = Number(r.end - r.start);
+    // writable and executable at once: outlined in red (the findings' writable-executable-memory)
+    const wx = r.perms[1] === 'w' && r.perms[2] === 'x';
     const title = `${hex(r.start)}-${hex(r.end)} ${r.perms} ${r.label}${r.path ? ' ' + t(r.path) : ''}\n${byteSize(size)}, ${r.pagesPresent} of ${r.pages} pages dumped (${(dumped * 100).toFixed(0)}%)`;
     const g = s(
       'g',
-      { class: 'region', 'data-index': i, 'data-start': hex(r.start), 'data-end': hex(r.end), 'data-kind': r.label, 'data-present': r.pagesPresent, 'data-pages': r.pages, tabindex: 0, role: 'button' },
+      { class: wx ? 'region wx' : 'region', 'data-index': i, 'data-start': hex(r.start), 'data-end': hex(r.end), 'data-kind': r.label, 'data-perms': r.perms, 'data-present': r.pagesPresent, 'data-pages': r.pages, tabindex: 0, role: 'button' },
       s('title', {}, title),
       s('text', { x: 4, y: y + height / 2 + 4, class: 'addr' }, hex(r.start)),
       s('rect', { x: BAR_X, y, width: BAR_W, height, fill: colour, 'fill-opacity': 0.22, stroke: colour, 'stroke-width': 1 }),
@@ -65,7 +68,7 @@ export function memoryMap(regions: MemoryRegion[], pageSize: number, onPick: (r:
       ...['r', 'w', 'x'].map((p, k) =>
         s('rect', { x: BAR_X + BAR_W + 8 + k * 11, y: y + height / 2 - 4.5, width: 9, height: 9, class: r.perms[k] === p ? `prot on ${p}` : 'prot off' }),
       ),
-      s('text', { x: BAR_X + BAR_W + 46, y: y + height / 2 + 4, class: 'rlabel' }, `${r.perms} ${r.label} ${byteSize(size)} · ${(dumped * 100).toFixed(0)}% dumped${r.path ? ' · ' + t(r.path) : ''}`),
+      s('text', { x: BAR_X + BAR_W + 46, y: y + height / 2 + 4, class: 'rlabel' }, `${r.perms} ${r.label} ${byteSize(size)} · ${(dumped * 100).toFixed(0)}% dumped${wx ? ' · writable and executable' : ''}${r.path ? ' · ' + t(r.path) : ''}`),
     );
     g.addEventListener('click', () => onPick(r, i));
     g.addEventListener('keydown', (ev) => {
