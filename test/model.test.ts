@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { openSource } from '../src/node/index.js';
 import { openCheckpoint, type Checkpoint } from '../src/model/index.js';
-import { ipAddressText, openFlagsText, unixName } from '../src/model/linux-names.js';
+import { ipAddressText, openFlagsText, unixName } from '../src/images/linux.js';
 import { fixture } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,6 +10,7 @@
  * base64.encodebytes), and unix socket names (conv unix_name) as quoted-printable.
  */
 import type { CriuEntry, CriuImage, IpcQueuedMessage, TcpQueues } from './decode.js';
+import { ipAddressText, TCP_STATES } from './linux.js';
 import { magicByName } from './magic.js';
 import { messageInfo, type FieldInfo, type MessageInfo } from './schema.js';
 
@@ -99,18 +100,8 @@ const CRIT_TASK_STATE_NAMES: Record<number, string> = { 1: 'Alive', 3: 'Zombie',
 const SK_MAPS: Record<string, Record<number, string>> = {
   family: { 1: 'UNIX', 2: 'INET', 10: 'INET6', 16: 'NETLINK', 17: 'PACKET' },
   type: { 1: 'STREAM', 2: 'DGRAM', 3: 'RAW', 5: 'SEQPACKET', 10: 'PACKET' },
-  state: {
-    1: 'ESTABLISHED',
-    2: 'SYN_SENT',
-    3: 'SYN_RECV',
-    4: 'FIN_WAIT1',
-    5: 'FIN_WAIT2',
-    6: 'TIME_WAIT',
-    7: 'CLOSE',
-    8: 'CLOSE_WAIT',
-    9: 'LAST_ACK',
-    10: 'LISTEN',
-  },
+  // crit's table stops at LISTEN (10): CLOSING and NEW_SYN_RECV print as numbers
+  state: Object.fromEntries(Object.entries(TCP_STATES).filter(([n]) => Number(n) <= 10)),
   proto: { 0: 'IP', 6: 'TCP', 17: 'UDP', 136: 'UDPLITE' },
 };
 
@@ -237,44 +228,6 @@ function mapFlags(v: number | bigint, map: ReadonlyArray<readonly [string, bigin
   return names.join(' | ');
 }
 
-function ipv4(word: number): string {
-  return [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, word >>> 24].join('.');
-}
-
-function ipv6(words: number[]): string {
-  const hextets: number[] = [];
-  for (const w of words) hextets.push(((w & 0xff) << 8) | ((w >>> 8) & 0xff), (((w >>> 16) & 0xff) << 8) | (w >>> 24));
-  // Python 3.13+: IPv4-mapped addresses keep the dotted tail
-  if (hextets.slice(0, 5).every((h) => h === 0) && hextets[5] === 0xffff) {
-    return `::ffff:${hextets[6]! >> 8}.${hextets[6]! & 0xff}.${hextets[7]! >> 8}.${hextets[7]! & 0xff}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  let start = -1;
-  let len = 0;
-  hextets.forEach((h, i) => {
-    if (h === 0) {
-      len++;
-      if (start === -1) start = i;
-      if (len > bestLen) {
-        bestLen = len;
-        bestStart = start;
-      }
-    } else {
-      len = 0;
-      start = -1;
-    }
-  });
-  const parts: string[] = hextets.map((h) => h.toString(16));
-  if (bestLen > 1) {
-    const end = bestStart + bestLen;
-    if (end === parts.length) parts.push('');
-    parts.splice(bestStart, bestLen, '');
-    if (bestStart === 0) parts.unshift('');
-  }
-  return parts.join(':');
-}
-
 // ---- pb2dict ----
 
 interface Ctx {
@@ -327,7 +280,7 @@ function pb2dict(msg: Record<string, unknown>, info: MessageInfo, ctx: Ctx, isHe
       if (f.type === 'enum') list = list.filter((x) => f.enumValues!.has(x as number));
       if (list.length === 0) continue;
       if (ctx.pretty && f.opts.ipadd && (list.length === 1 || list.length >= 4)) {
-        d[f.name] = [list.length === 1 ? ipv4(list[0] as number) : ipv6((list as number[]).slice(0, 4))];
+        d[f.name] = [ipAddressText((list as number[]).slice(0, list.length === 1 ? 1 : 4))];
         continue;
       }
       d[f.name] = list.map((x) => castValue(f, x, ctx, isHex));

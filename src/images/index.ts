@@ -34,7 +34,7 @@ export { decodeImage } from './decode.js';
 export type { CriuImage, CriuEntry, EntryExtra, TcpQueues, IpcQueuedMessage } from './decode.js';
 export { toCritJson, stringifyJson, base64, base64Lines, quotedPrintable } from './crit-json.js';
 export type { CritJsonOptions } from './crit-json.js';
-export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKind, isRawImageName } from './magic.js';
+export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKind, isRawImageName, isProtobufImageMember } from './magic.js';
 export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';
 export { messageInfo, hasMessage } from './schema.js';
 export type { FieldInfo, MessageInfo, CritOptions } from './schema.js';

@@ -7,6 +7,7 @@
  * then entries. Raw images (pages, ip/nft dumps, tmpfs tarballs) carry no magic at all and are
  * recognised by their file name.
  */
+import { IMG_COMMON, IMG_SERVICE, isImageMember } from '../source/layout.js';
 
 export type MagicKind =
   /** Image-format version numbers, not image magics. */
@@ -64,8 +65,8 @@ export const MAGICS: readonly MagicInfo[] = [
   { name: 'CRTOOLS_IMAGES_V1', value: 1, kind: 'version', crit: false },
   { name: 'CRTOOLS_IMAGES_V1_1', value: 2, kind: 'version', crit: false },
   { name: 'RAW_IMAGE', value: RAW, kind: 'raw', crit: false },
-  { name: 'IMG_COMMON', value: 0x54564319, kind: 'head', crit: false },
-  { name: 'IMG_SERVICE', value: 0x55105940, kind: 'head', crit: false },
+  { name: 'IMG_COMMON', value: IMG_COMMON, kind: 'head', crit: false },
+  { name: 'IMG_SERVICE', value: IMG_SERVICE, kind: 'head', crit: false },
 
   { name: 'INVENTORY', value: 0x58313116, kind: 'protobuf', message: 'inventory_entry', files: ['inventory'], crit: true },
   { name: 'PSTREE', value: 0x50273030, kind: 'protobuf', message: 'pstree_entry', files: ['pstree'], crit: true },
@@ -161,8 +162,7 @@ export const MAGICS: readonly MagicInfo[] = [
   { name: 'KDAT', value: 0x57023458, kind: 'other', crit: false },
 ];
 
-export const IMG_COMMON = 0x54564319;
-export const IMG_SERVICE = 0x55105940;
+export { IMG_COMMON, IMG_SERVICE };
 
 const byName = new Map<string, MagicInfo>();
 const byValue = new Map<number, MagicInfo>();
@@ -224,4 +224,9 @@ export function magicForImageName(file: string): MagicInfo | undefined {
     found ??= m;
   }
   return found;
+}
+
+/** True for a protobuf image of the checkpoint: an `.img` directly in `checkpoint/` that is not a raw image. */
+export function isProtobufImageMember(path: string): boolean {
+  return isImageMember(path) && !isRawImageName(path);
 }

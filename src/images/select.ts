@@ -4,6 +4,7 @@
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
 import { readFiles } from '../source/memory.js';
+import { imageMember, imageName, isImageMember } from '../source/layout.js';
 import { decodeImage } from './decode.js';
 import { toCritJson, type CritJsonOptions } from './crit-json.js';
 import { isRawImageName, rawImageKind } from './magic.js';
@@ -12,7 +13,7 @@ import { isRawImageName, rawImageKind } from './magic.js';
 export function imagePath(name: string): string {
   const base = name.replace(/^\.?\/+/, '');
   const withExt = /\.img$/.test(base) ? base : `${base}.img`;
-  return withExt.includes('/') ? withExt : `checkpoint/${withExt}`;
+  return withExt.includes('/') ? withExt : imageMember(withExt);
 }
 
 /** CRIU's statistics images have no `.img` suffix; Podman puts stats-dump at the archive's top. */
@@ -21,13 +22,14 @@ const STATS = /^(?:checkpoint\/)?stats-(?:dump|restore)$/;
 function isImage(e: SourceEntry): boolean {
   if (e.type !== 'file') return false;
   if (STATS.test(e.path)) return true;
-  return e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/');
+  return isImageMember(e.path);
 }
 
 /** Where an image named by the user may be: `stats-dump` is `checkpoint/stats-dump` or the top-level `stats-dump`. */
 function candidates(name: string): string[] {
-  const base = name.replace(/^\.?\/+/, '').replace(/^checkpoint\//, '');
-  if (/^stats-(?:dump|restore)$/.test(base)) return [`checkpoint/${base}`, base];
+  const trimmed = name.replace(/^\.?\/+/, '');
+  const base = imageName(trimmed) ?? trimmed;
+  if (/^stats-(?:dump|restore)$/.test(base)) return [imageMember(base), base];
   return [imagePath(name)];
 }
 
@@ -46,7 +48,7 @@ function rawImageError(path: string, label: string): CkptError {
 export async function decodeImages(source: CheckpointSource, names: string[], options: CritJsonOptions = {}): Promise<Map<string, unknown>> {
   const asked = names.map(candidates);
   const entries = source.randomAccess ? await source.entries() : undefined;
-  const missing = (c: string[]) => new CkptError(`no image "${c[0]!.replace(/^checkpoint\//, '')}" in the checkpoint`, source.label);
+  const missing = (c: string[]) => new CkptError(`no image "${imageName(c[0]!) ?? c[0]!}" in the checkpoint`, source.label);
   if (entries) {
     const have = new Set(entries.map((e) => e.path));
     for (const c of asked) if (!c.some((p) => have.has(p))) throw missing(c);
@@ -75,7 +77,8 @@ export async function decodeImages(source: CheckpointSource, names: string[], op
     } catch (e) {
       if (!(e instanceof CkptError)) throw e;
       // A single image opened by its own path is named by that path alone.
-      const alone = source.label.endsWith('/' + path.slice(11)) || source.label === path.slice(11);
+      const name = imageName(path) ?? path;
+      const alone = source.label.endsWith('/' + name) || source.label === name;
       throw alone ? new CkptError(e.reason, source.label, e.offset) : e.within(source.label);
     }
   }

@@ -4,13 +4,14 @@
  */
 import { CkptError } from '../errors.js';
 import type { CheckpointSource } from '../source/types.js';
+import { imageMember, imageName, MEMBERS } from '../source/layout.js';
 import { decodeImage } from '../images/index.js';
 import type { StatsEntry } from '../images/messages.js';
 import { ImageSet } from './image-set.js';
 import { readContainerInfo, readSpecMounts } from './container.js';
 import { buildTasks, type TaskModel } from './processes.js';
 import { readCriuMounts } from './mounts.js';
-import { toNumber } from './linux-names.js';
+import { toNumber } from '../images/linux.js';
 import type { CheckpointProblem, CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
 import { readProcessArguments } from './arguments.js';
 import { CheckpointMemory } from './memory/index.js';
@@ -94,12 +95,12 @@ export class Checkpoint {
     const s: CheckpointSizes = { total: 0, memoryPages: 0, amdGpuMemoryPages: 0, rootFsDiff: 0 };
     for (const e of this.images.entries) {
       if (e.type !== 'file') continue;
-      if (e.path.startsWith('checkpoint/')) {
+      const base = imageName(e.path);
+      if (base !== undefined) {
         s.total += e.size;
-        const base = e.path.slice(11);
         if (base.startsWith('pages-')) s.memoryPages += e.size;
         else if (base.startsWith('amdgpu-pages-')) s.amdGpuMemoryPages += e.size;
-      } else if (e.path === 'rootfs-diff.tar') s.rootFsDiff = e.size;
+      } else if (e.path === MEMBERS.rootfsDiff) s.rootFsDiff = e.size;
     }
     return s;
   }
@@ -111,8 +112,8 @@ export class Checkpoint {
   get statistics(): DumpStatistics | undefined {
     if (this._stats === undefined) {
       this._stats = null;
-      const paths = ['stats-dump', 'checkpoint/stats-dump'];
-      if (!paths.some((p) => this.images.file(p))) this.noteProblem({ kind: 'missing', file: 'stats-dump', offset: null, message: "no CRIU dump statistics in the checkpoint" });
+      const paths = [MEMBERS.statsDump, imageMember(MEMBERS.statsDump)];
+      if (!paths.some((p) => this.images.file(p))) this.noteProblem({ kind: 'missing', file: MEMBERS.statsDump, offset: null, message: "no CRIU dump statistics in the checkpoint" });
       for (const path of paths) {
         const bytes = this.images.file(path);
         if (!bytes) continue;
@@ -136,7 +137,7 @@ export class Checkpoint {
 
   private get tasks(): TaskModel {
     if (!this._tasks) {
-      if (!this.images.has('checkpoint/pstree.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/pstree.img', offset: null, message: 'no process tree: processes, open files, sockets and memory not shown' });
+      if (!this.images.has(imageMember('pstree.img'))) this.noteProblem({ kind: 'missing', file: imageMember('pstree.img'), offset: null, message: 'no process tree: processes, open files, sockets and memory not shown' });
       this._tasks = buildTasks(this.images);
     }
     return this._tasks;
@@ -151,8 +152,8 @@ export class Checkpoint {
     const processes = this.tasks.processes;
     if (processes.length === 0) return;
     const paths = new Set(this.images.entries.map((e) => e.path));
-    const has = (name: string) => paths.has(`checkpoint/${name}`);
-    if (!has('files.img') && !has('reg-files.img')) this.noteProblem({ kind: 'missing', file: 'checkpoint/files.img', offset: null, message: 'no file table: open files and sockets not shown' });
+    const has = (name: string) => paths.has(imageMember(name));
+    if (!has('files.img') && !has('reg-files.img')) this.noteProblem({ kind: 'missing', file: imageMember('files.img'), offset: null, message: 'no file table: open files and sockets not shown' });
     // one warning per kind of missing image, naming the first pids (a damaged tree can have thousands)
     const noIds: number[] = [];
     const noFdinfo: { pid: number; file: string }[] = [];
@@ -160,11 +161,11 @@ export class Checkpoint {
       if (p.state === 'zombie' || p.state === 'dead') continue;
       const ids = this.images.imageEntries<{ ids?: { files_id?: number } }>(`core-${p.pid}.img`)[0]?.ids ?? this.images.imageEntries<{ files_id?: number }>(`ids-${p.pid}.img`)[0];
       if (!ids || ids.files_id === undefined) noIds.push(p.pid);
-      else if (!has(`fdinfo-${ids.files_id}.img`)) noFdinfo.push({ pid: p.pid, file: `checkpoint/fdinfo-${ids.files_id}.img` });
+      else if (!has(`fdinfo-${ids.files_id}.img`)) noFdinfo.push({ pid: p.pid, file: imageMember(`fdinfo-${ids.files_id}.img`) });
     }
     const some = (pids: number[]) => `${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ` and ${pids.length - 10} more` : ''}`;
-    if (noIds.length) this.noteProblem({ kind: 'missing', file: noIds.length === 1 ? `checkpoint/ids-${noIds[0]}.img` : 'checkpoint/ids-<pid>.img', offset: null, message: `no ids of process${noIds.length > 1 ? 'es' : ''} ${some(noIds)}: their open files not shown` });
-    if (noFdinfo.length) this.noteProblem({ kind: 'missing', file: noFdinfo.length === 1 ? noFdinfo[0]!.file : 'checkpoint/fdinfo-<id>.img', offset: null, message: `no fd table of process${noFdinfo.length > 1 ? 'es' : ''} ${some(noFdinfo.map((x) => x.pid))}: their open files not shown` });
+    if (noIds.length) this.noteProblem({ kind: 'missing', file: imageMember(noIds.length === 1 ? `ids-${noIds[0]}.img` : 'ids-<pid>.img'), offset: null, message: `no ids of process${noIds.length > 1 ? 'es' : ''} ${some(noIds)}: their open files not shown` });
+    if (noFdinfo.length) this.noteProblem({ kind: 'missing', file: noFdinfo.length === 1 ? noFdinfo[0]!.file : imageMember('fdinfo-<id>.img'), offset: null, message: `no fd table of process${noFdinfo.length > 1 ? 'es' : ''} ${some(noFdinfo.map((x) => x.pid))}: their open files not shown` });
   }
 
   /** Every process (as `processes`), for showing open files: notes missing file images first. */
@@ -249,7 +250,7 @@ export class Checkpoint {
       } catch (e) {
         // a pages file that is missing or short: the command lines are not known, the rest is
         if (!(e instanceof CkptError)) throw e;
-        const file = e.file?.startsWith(`${this.label}:`) ? e.file.slice(this.label.length + 1) : (e.file ?? 'checkpoint/');
+        const file = e.file?.startsWith(`${this.label}:`) ? e.file.slice(this.label.length + 1) : (e.file ?? imageMember(''));
         this.noteProblem({ kind: /missing/.test(e.reason) ? 'missing' : 'damaged', file, offset: e.offset ?? null, message: `${e.reason}: command lines and environments not read` });
         return new Map();
       }
@@ -260,11 +261,11 @@ export class Checkpoint {
     for (const pid of missing) {
       if (this._args.has(pid)) continue;
       const pagemap = this.images.imageEntries<{ pages_id?: number }>(`pagemap-${pid}.img`)[0];
-      const [kind, file] = !paths.has(`checkpoint/mm-${pid}.img`)
-        ? ['memory map', `checkpoint/mm-${pid}.img`]
+      const [kind, file] = !paths.has(imageMember(`mm-${pid}.img`))
+        ? ['memory map', imageMember(`mm-${pid}.img`)]
         : !pagemap
-          ? ['pagemap', `checkpoint/pagemap-${pid}.img`]
-          : ['memory pages', `checkpoint/pages-${pagemap.pages_id}.img`];
+          ? ['pagemap', imageMember(`pagemap-${pid}.img`)]
+          : ['memory pages', imageMember(`pages-${pagemap.pages_id}.img`)];
       const l = lacking.get(kind) ?? { file, pids: [] };
       l.pids.push(pid);
       lacking.set(kind, l);
@@ -295,7 +296,7 @@ export class Checkpoint {
         return await listRootfsChanges(this.source, this.container.deletedFiles, { sha256: this.sha256, into: partial });
       } catch (e) {
         if (!(e instanceof CkptError)) throw e;
-        this.noteProblem({ kind: 'damaged', file: e.file ?? 'rootfs-diff.tar', offset: e.offset ?? null, message: e.reason });
+        this.noteProblem({ kind: 'damaged', file: e.file ?? MEMBERS.rootfsDiff, offset: e.offset ?? null, message: e.reason });
         return partial;
       }
     })());

@@ -6,6 +6,7 @@
  * annotations and its `status` file, and, with no metadata at all, it is a bare CRIU dump.
  */
 import { CkptError } from '../errors.js';
+import { MEMBERS } from '../source/layout.js';
 import { deeperThan, MAX_JSON_DEPTH, type ImageSet } from './image-set.js';
 import type { CheckpointProblem, ContainerInfo, Engine, NetworkInterface, SpecMount } from './types.js';
 
@@ -65,9 +66,9 @@ export function detectEngine(images: ImageSet, annotations: Record<string, strin
   if (manager === 'containerd') return 'containerd';
   if (Object.keys(annotations).some((k) => k.startsWith('io.kubernetes.cri.'))) return 'containerd';
   if (images.has('status') || images.has('status.dump')) return 'containerd';
-  if (Object.keys(annotations).some((k) => k.startsWith('io.kubernetes.cri-o.')) || images.has('bind.mounts')) return 'CRI-O';
+  if (Object.keys(annotations).some((k) => k.startsWith('io.kubernetes.cri-o.')) || images.has(MEMBERS.bindMounts)) return 'CRI-O';
   // engine metadata that names no engine: say so rather than guess
-  if (images.has('config.dump') || images.has('spec.dump')) return 'unknown';
+  if (images.has(MEMBERS.config) || images.has(MEMBERS.spec)) return 'unknown';
   return 'CRIU';
 }
 
@@ -143,10 +144,10 @@ function metadataJson(images: ImageSet, path: string, note: NoteProblem | undefi
  * rest is still read) or thrown (without it).
  */
 export function readContainerInfo(images: ImageSet, note?: NoteProblem): ContainerInfo {
-  const configJson = metadataJson(images, 'config.dump', note, 'container name, image, runtime and times');
-  const specJson = metadataJson(images, 'spec.dump', note, 'engine, annotations, hostname and mounts');
-  if (note && images.has('config.dump') && !images.has('spec.dump')) note({ kind: 'missing', file: 'spec.dump', offset: null, message: 'no OCI spec: engine, annotations, hostname and mounts not known' });
-  if (note && images.has('spec.dump') && !images.has('config.dump')) note({ kind: 'missing', file: 'config.dump', offset: null, message: "no engine configuration: container name, image, runtime and times not known" });
+  const configJson = metadataJson(images, MEMBERS.config, note, 'container name, image, runtime and times');
+  const specJson = metadataJson(images, MEMBERS.spec, note, 'engine, annotations, hostname and mounts');
+  if (note && images.has(MEMBERS.config) && !images.has(MEMBERS.spec)) note({ kind: 'missing', file: MEMBERS.spec, offset: null, message: 'no OCI spec: engine, annotations, hostname and mounts not known' });
+  if (note && images.has(MEMBERS.spec) && !images.has(MEMBERS.config)) note({ kind: 'missing', file: MEMBERS.config, offset: null, message: "no engine configuration: container name, image, runtime and times not known" });
   const config = obj(configJson) ?? {};
   const spec = obj(specJson) ?? {};
   const annotations: Record<string, string> = {};
@@ -155,7 +156,7 @@ export function readContainerInfo(images: ImageSet, note?: NoteProblem): Contain
   const engine = detectEngine(images, annotations);
   const statusDump = obj(metadataJson(images, 'status.dump', note, 'containerd status'));
   const status = obj(metadataJson(images, 'status', note, 'containerd status'));
-  const deleted = metadataJson(images, 'deleted.files', note, 'deleted files');
+  const deleted = metadataJson(images, MEMBERS.deletedFiles, note, 'deleted files');
 
   const info: ContainerInfo = {
     id: str(config.id),
@@ -202,7 +203,7 @@ export function readContainerInfo(images: ImageSet, note?: NoteProblem): Contain
   }
   info.image.id = info.image.id ?? idFromRef(info.image.ref);
 
-  const ns = metadataJson(images, 'network.status', note, 'networks');
+  const ns = metadataJson(images, MEMBERS.networkStatus, note, 'networks');
   if (ns !== undefined && ns !== null) {
     info.network = { status: ns, interfaces: networkFromPodman(ns) };
   }
@@ -212,7 +213,7 @@ export function readContainerInfo(images: ImageSet, note?: NoteProblem): Contain
 }
 
 export function readSpecMounts(images: ImageSet): SpecMount[] {
-  const spec = obj(images.json('spec.dump'));
+  const spec = obj(images.json(MEMBERS.spec));
   const mounts = Array.isArray(spec?.mounts) ? (spec!.mounts as unknown[]) : [];
   return mounts.map((m) => {
     const o = obj(m) ?? {};

@@ -11,6 +11,7 @@
  */
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
+import { inCheckpointDir, MEMBERS } from '../source/layout.js';
 import { collectBody } from '../source/memory.js';
 import { Checkpoint } from './checkpoint.js';
 import { ImageSet } from './image-set.js';
@@ -258,7 +259,7 @@ function bind(source: CheckpointSource): CheckpointSource {
 }
 
 function checkEngineOrImages(images: ImageSet, source: CheckpointSource): void {
-  if (!images.entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img')) && !images.file('config.dump') && !images.file('spec.dump')) {
+  if (!images.entries.some((e) => inCheckpointDir(e.path) && e.path.endsWith('.img')) && !images.file(MEMBERS.config) && !images.file(MEMBERS.spec)) {
     throw new CkptError('no CRIU images and no engine metadata in it (no checkpoint/pstree.img, config.dump or spec.dump): not a container checkpoint', source.label);
   }
 }
@@ -266,7 +267,7 @@ function checkEngineOrImages(images: ImageSet, source: CheckpointSource): void {
 /** Checkpoint.open, but a checkpoint with only the engine's metadata (no CRIU images) is accepted. */
 async function openTolerant(source: CheckpointSource): Promise<Checkpoint> {
   const entries = await source.entries();
-  if (entries.some((e) => e.path.startsWith('checkpoint/') && e.path.endsWith('.img'))) return Checkpoint.open(source);
+  if (entries.some((e) => inCheckpointDir(e.path) && e.path.endsWith('.img'))) return Checkpoint.open(source);
   const images = await ImageSet.load(source, { metadataOnly: true, allowEmpty: true });
   checkEngineOrImages(images, source);
   return Checkpoint.fromImages(images);

@@ -13,6 +13,7 @@ import type { OpenFile, Process, Socket } from './types.js';
 import { PE_PRESENT, type PageMap } from './memory/pagemap.js';
 import { tarEntries } from '../source/tar.js';
 import { sniffDecompress } from '../source/compression.js';
+import { imageMember, MEMBERS } from '../source/layout.js';
 
 export type ArtifactKind = 'ghost' | 'memfd' | 'pipe' | 'fifo' | 'unix-queue' | 'inet-queue' | 'tcp-queue' | 'sysv-shm' | 'log' | 'devshm';
 
@@ -83,8 +84,8 @@ function holderName(pid: number | null, fd: number | null): string {
   return [pid !== null ? `pid${pid}` : '', fd !== null ? `fd${fd}` : ''].filter(Boolean).join('-');
 }
 
-const LOG_MEMBERS = ['ctr.log', 'container.log', 'io.kubernetes.cri-o.LogPath'];
-export const DEVSHM_MEMBER = 'devshm-checkpoint.tar';
+const LOG_MEMBERS = ['ctr.log', MEMBERS.containerLog, 'io.kubernetes.cri-o.LogPath'];
+export const DEVSHM_MEMBER = MEMBERS.devShm;
 
 /**
  * Every artifact of the checkpoint, in a stable order (by kind, then pid and fd). Reads the images
@@ -104,7 +105,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
   const first = (fileId: number) => holders.get(fileId)?.[0];
   /** Where an entry's payload is: its offset in the image member. */
   const payloadAt = (image: string, bytes: Uint8Array): { member: string; offset: number } => {
-    const member = `checkpoint/${image}`;
+    const member = imageMember(image);
     const raw = im.file(member);
     if (!raw || bytes.buffer !== raw.buffer) return { member, offset: 0 };
     return { member, offset: bytes.byteOffset - raw.byteOffset };

@@ -12,7 +12,7 @@ import type { Checkpoint } from './checkpoint.js';
 import type { CheckpointMemory, MemoryRegion, ProcessMemory } from './memory/index.js';
 import { PE_PRESENT, regionBacking } from './memory/index.js';
 import { PROT_EXEC, PROT_WRITE } from './memory/regions.js';
-import type { RootfsChanges, RootfsEntry } from './rootfs.js';
+import { ROOTFS_DIFF_MEMBER, type RootfsChanges, type RootfsEntry } from './rootfs.js';
 import type { Process, ProcessArguments, Socket } from './types.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const;
@@ -573,7 +573,7 @@ async function readFileRanges(checkpoint: Checkpoint, wanted: Map<string, { offs
   } catch (e) {
     // a damaged diff: what was read is kept, the damage is a problem of the checkpoint
     if (!(e instanceof CkptError)) throw e;
-    checkpoint.noteProblem({ kind: 'damaged', file: e.file ?? 'rootfs-diff.tar', offset: e.offset ?? null, message: e.reason });
+    checkpoint.noteProblem({ kind: 'damaged', file: e.file ?? ROOTFS_DIFF_MEMBER, offset: e.offset ?? null, message: e.reason });
   }
   return out;
 }

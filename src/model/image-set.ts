@@ -6,23 +6,24 @@
  */
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
+import { CHECKPOINT_DIR, imageMember, inCheckpointDir, MEMBERS } from '../source/layout.js';
 import { readFiles, tooLargeError, WHOLE_FILE_LIMIT } from '../source/memory.js';
-import { decodeImage, isRawImageName, type CriuImage } from '../images/index.js';
+import { decodeImage, isProtobufImageMember, type CriuImage } from '../images/index.js';
 
 /** Engine metadata files read with the images (small JSON or text files at the archive top). */
 const METADATA_FILES = new Set([
-  'config.dump',
-  'spec.dump',
-  'stats-dump',
-  'network.status',
-  'deleted.files',
-  'dump.log',
+  MEMBERS.config,
+  MEMBERS.spec,
+  MEMBERS.statsDump,
+  MEMBERS.networkStatus,
+  MEMBERS.deletedFiles,
+  MEMBERS.dumpLog,
   'status',
   'status.dump',
-  'bind.mounts',
-  'checkpoint/descriptors.json',
-  'checkpoint/dump.log',
-  'checkpoint/stats-dump',
+  MEMBERS.bindMounts,
+  imageMember('descriptors.json'),
+  imageMember(MEMBERS.dumpLog),
+  imageMember(MEMBERS.statsDump),
 ]);
 
 export class ImageSet {
@@ -55,7 +56,7 @@ export class ImageSet {
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
     // a checkpoint/ directory, even empty (metadata only: show and list work, the rest says what is missing)
-    if (!options.allowEmpty && !entries.some((e) => e.path === 'checkpoint' || e.path.startsWith('checkpoint/'))) {
+    if (!options.allowEmpty && !entries.some((e) => e.path === CHECKPOINT_DIR || inCheckpointDir(e.path))) {
       throw new CkptError('no checkpoint/ directory in it: not a container checkpoint', source.label);
     }
     return new ImageSet(source, entries, files);
@@ -73,12 +74,12 @@ export class ImageSet {
 
   /** Archive paths of the protobuf images that were read, e.g. `checkpoint/core-1.img`. */
   imagePaths(): string[] {
-    return [...this.files.keys()].filter((p) => p.startsWith('checkpoint/') && p.endsWith('.img'));
+    return [...this.files.keys()].filter((p) => inCheckpointDir(p) && p.endsWith('.img'));
   }
 
   /** The decoded image at `checkpoint/<name>` (name like `core-1.img`), or undefined when absent. */
   image(name: string): CriuImage | undefined {
-    const path = name.includes('/') ? name : `checkpoint/${name}`;
+    const path = name.includes('/') ? name : imageMember(name);
     const cached = this.decoded.get(path);
     if (cached) return cached;
     const bytes = this.present(path);
@@ -163,5 +164,5 @@ function wanted(e: SourceEntry): boolean {
   // larger files are not read: asking for one is an error naming it (ImageSet.present)
   if (e.size > WHOLE_FILE_LIMIT) return false;
   if (METADATA_FILES.has(e.path)) return true;
-  return e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path);
+  return isProtobufImageMember(e.path);
 }

@@ -5,7 +5,7 @@
 export { Checkpoint, openCheckpoint, type OpenCheckpointOptions } from './checkpoint.js';
 export { ImageSet } from './image-set.js';
 export { subtreeProcesses, MAX_TREE_DEPTH } from './processes.js';
-export { ipAddressText, openFlagsText, capabilityNames, unixName } from './linux-names.js';
+export { ipAddressText, openFlagsText, capabilityNames, unixName } from '../images/linux.js';
 export type * from './types.js';
 export * from './memory/index.js';
 export {

@@ -5,6 +5,7 @@
 import type { ImageSet } from './image-set.js';
 import type { CoreEntry, MntEntry, PstreeEntry, TaskKobjIdsEntry } from '../images/messages.js';
 import type { CriuMount } from './types.js';
+import { imageName } from '../source/layout.js';
 
 const FSTYPES: Record<number, string> = {
   0: 'unsupported',
@@ -40,7 +41,7 @@ export function readCriuMounts(images: ImageSet): CriuMount[] {
     mntNs = ids?.mnt_ns_id;
   }
   let name = mntNs !== undefined ? `mountpoints-${mntNs}.img` : undefined;
-  if (!name || !images.image(name)) name = images.imagePaths().map((p) => p.slice(11)).find((p) => /^mountpoints-\d+\.img$/.test(p));
+  if (!name || !images.image(name)) name = images.imagePaths().map((p) => imageName(p)!).find((p) => /^mountpoints-\d+\.img$/.test(p));
   if (!name) return [];
   const entries = images.imageEntries<MntEntry>(name);
   const mounts: CriuMount[] = entries.map((m) => {

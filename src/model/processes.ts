@@ -33,44 +33,20 @@ import {
   decodeWaitStatus,
   ethProtocolName,
   familyName,
+  fdTypeName,
   hex64,
   ipAddressText,
   ipProtocolName,
   netlinkProtocolName,
   openFlagsText,
+  seccompModeName,
   signalName,
   socketStateName,
   socketTypeName,
   toNumber,
   unixName,
-} from './linux-names.js';
-import type { Credentials, OpenFile, Peer, Process, ProcessState, SeccompState, Socket, Thread } from './types.js';
-
-const FD_TYPES: Record<number, string> = {
-  0: 'UND',
-  1: 'REG',
-  2: 'PIPE',
-  3: 'FIFO',
-  4: 'INETSK',
-  5: 'UNIXSK',
-  6: 'EVENTFD',
-  7: 'EVENTPOLL',
-  8: 'INOTIFY',
-  9: 'SIGNALFD',
-  10: 'PACKETSK',
-  11: 'TTY',
-  12: 'FANOTIFY',
-  13: 'NETLINKSK',
-  14: 'NS',
-  15: 'TUNF',
-  16: 'EXT',
-  17: 'TIMERFD',
-  18: 'MEMFD',
-  19: 'BPFMAP',
-  20: 'PIDFD',
-  65534: 'CTL_TTY',
-  65535: 'AUTOFS_PIPE',
-};
+} from '../images/linux.js';
+import type { Credentials, OpenFile, Peer, Process, ProcessState, Socket, Thread } from './types.js';
 
 /**
  * CRIU's task_state → our state. CRIU dumps a zombie (exited, not yet reaped) as TASK_DEAD (2)
@@ -79,7 +55,6 @@ const FD_TYPES: Record<number, string> = {
 const TASK_STATES: Record<number, ProcessState> = { 1: 'alive', 2: 'zombie', 3: 'stopped', 6: 'zombie' };
 /** CRIU's own names for task_state values (compel/criu task-state constants). */
 const CRIU_TASK_STATES: Record<number, string> = { 1: 'alive', 2: 'dead', 3: 'stopped', 4: 'helper', 5: 'thread', 6: 'zombie' };
-const SECCOMP: Record<number, SeccompState> = { 0: 'disabled', 1: 'strict', 2: 'filter' };
 const REMAP_LINKED = 0;
 const REMAP_GHOST = 1;
 const CLOCKS: Record<number, string> = { 0: 'CLOCK_REALTIME', 1: 'CLOCK_MONOTONIC', 7: 'CLOCK_BOOTTIME', 8: 'CLOCK_REALTIME_ALARM', 9: 'CLOCK_BOOTTIME_ALARM' };
@@ -221,7 +196,7 @@ function describeProcess({ entry, core }: RawTask, images: ImageSet, tables: Fil
   proc.credentials = credentials(creds);
   // CRIU records seccomp_mode only when it is not 0 (disabled)
   const sm = core?.thread_core?.seccomp_mode ?? tc?.old_seccomp_mode ?? (core?.thread_core ? 0 : undefined);
-  if (sm !== undefined) proc.seccomp = SECCOMP[sm];
+  if (sm !== undefined) proc.seccomp = seccompModeName(sm);
 
   // CRIU does not fill the thread list of a dead (zombie) task: it holds garbage
   const tids = entry.threads.length > 0 && state !== 'zombie' ? entry.threads : [entry.pid];
@@ -234,7 +209,7 @@ function describeProcess({ entry, core }: RawTask, images: ImageSet, tables: Fil
       if (JSON.stringify(tcred) !== JSON.stringify(proc.credentials)) t.credentials = tcred;
     }
     const tsm = tcore?.thread_core?.seccomp_mode ?? (tcore?.thread_core ? 0 : undefined);
-    if (tsm !== undefined) t.seccomp = SECCOMP[tsm];
+    if (tsm !== undefined) t.seccomp = seccompModeName(tsm);
     proc.threads.push(t);
   }
   // the main thread first
@@ -470,7 +445,7 @@ const FILE_DESCRIBERS: { [K in FilePayload]: (e: NonNullable<FileEntry[K]>, of: 
 const FILE_PAYLOADS = Object.keys(FILE_DESCRIBERS) as FilePayload[];
 
 function describeFile(fi: FdinfoEntry, f: FileEntry | undefined, ctx: FileContext): OpenFile {
-  const type = FD_TYPES[fi.type] ?? `TYPE_${fi.type}`;
+  const type = fdTypeName(fi.type);
   const of: OpenFile = { fd: fi.fd, fileId: fi.id, type, path: '', cloexec: (fi.flags & 1) !== 0 };
   if (!f) {
     of.path = `${type.toLowerCase()}:[${fi.id}]`;

@@ -8,14 +8,15 @@
  */
 import { CkptError } from '../errors.js';
 import type { CheckpointSource } from '../source/types.js';
+import { MEMBERS } from '../source/layout.js';
 import { tarEntries } from '../source/tar.js';
 import { sniffDecompress } from '../source/compression.js';
 import { portableSha256, type Sha256Factory } from '../source/hash.js';
 
 /** The archive member that holds the root file-system diff. */
-export const ROOTFS_DIFF_MEMBER = 'rootfs-diff.tar';
+export const ROOTFS_DIFF_MEMBER = MEMBERS.rootfsDiff;
 /** The member listing paths deleted from the root file system (Podman, CRI-O). */
-export const DELETED_FILES_MEMBER = 'deleted.files';
+export const DELETED_FILES_MEMBER = MEMBERS.deletedFiles;
 
 export type RootfsEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'other';
 

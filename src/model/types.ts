@@ -2,6 +2,7 @@
  * The public shape of an opened checkpoint: plain, JSON-friendly data (numbers, strings, arrays,
  * objects; no bigint, no cycles) so that views and callers can print or serialise it directly.
  */
+import type { SeccompModeName } from '../images/linux.js';
 
 /** The container engine that wrote the checkpoint; `CRIU` for a bare `criu dump` image directory. */
 /** Who wrote the checkpoint; `unknown`: engine metadata is there but names no engine. */
@@ -118,7 +119,8 @@ export interface Credentials {
   lsm_profile?: string;
 }
 
-export type SeccompState = 'disabled' | 'strict' | 'filter';
+/** A seccomp mode by its name in the schema's seccomp_mode enum. */
+export type SeccompState = SeccompModeName;
 
 export interface Thread {
   tid: number;

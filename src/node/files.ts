@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CkptError } from '../errors.js';
 import { BaseSource, notFound } from '../source/base.js';
+import { CHECKPOINT_DIR, imageMember } from '../source/layout.js';
 import type { SourceEntry } from '../source/types.js';
 import { fileSha256, ioError, readFileChunks } from './file-io.js';
 
@@ -89,14 +90,14 @@ async function listDir(root: string, rel: string, out: Map<string, { disk: strin
 export async function openDirectory(dir: string): Promise<FilesSource> {
   const files = new Map<string, { disk: string; size: number; type: SourceEntry['type'] }>();
   const top = await fsp.readdir(dir);
-  if (top.includes('checkpoint')) {
+  if (top.includes(CHECKPOINT_DIR)) {
     await listDir(dir, '', files, 0); // an extracted archive: the layout is already ours
   } else {
     // a bare CRIU image directory: its images go under checkpoint/
     const inner = new Map<string, { disk: string; size: number; type: SourceEntry['type'] }>();
     await listDir(dir, '', inner, 0);
-    files.set('checkpoint', { disk: dir, size: 0, type: 'directory' });
-    for (const [p, f] of inner) files.set(`checkpoint/${p}`, f);
+    files.set(CHECKPOINT_DIR, { disk: dir, size: 0, type: 'directory' });
+    for (const [p, f] of inner) files.set(imageMember(p), f);
     if (![...inner.keys()].some((p) => p.endsWith('.img'))) throw new CkptError('directory holds no CRIU images (*.img) and no checkpoint/ folder', dir);
   }
   return new FilesSource(dir, files);

@@ -9,6 +9,7 @@ import { Checkpoint, type OpenCheckpointOptions } from '../model/checkpoint.js';
 import { detectFormat, type ContainerFormat } from '../source/compression.js';
 import { BLOCK } from '../source/tar.js';
 import type { CheckpointSource } from '../source/types.js';
+import { imageMember } from '../source/layout.js';
 import { CompressedTarSource, type OpenSourceOptions } from './compressed-tar.js';
 import { FilesSource, openDirectory } from './files.js';
 import { ioError } from './file-io.js';
@@ -58,7 +59,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
     case 'zstd':
       return new CompressedTarSource(file, format, options, stat.size);
     case 'criu-image':
-      return new FilesSource(file, new Map([['checkpoint/' + path.basename(file), { disk: file, size: stat.size, type: 'file' }]]));
+      return new FilesSource(file, new Map([[imageMember(path.basename(file)), { disk: file, size: stat.size, type: 'file' }]]));
     case 'xz':
     case 'bzip2':
       throw new CkptError(`${format} compression is not supported (checkpoint archives are tar, gzip or zstd)`, file, 0);
@@ -66,7 +67,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       if (stat.size === 0) throw new CkptError('empty file', file, 0);
       if (/\.img$/.test(file)) {
         // Images without a head magic (inventory-less raw images) are still images.
-        return new FilesSource(file, new Map([['checkpoint/' + path.basename(file), { disk: file, size: stat.size, type: 'file' }]]));
+        return new FilesSource(file, new Map([[imageMember(path.basename(file)), { disk: file, size: stat.size, type: 'file' }]]));
       }
       throw new CkptError('not a checkpoint: neither a tar archive (plain, gzip or zstd), an image directory, nor a CRIU image', file, 0);
   }

@@ -47,7 +47,7 @@ export async function extractRootfs(ck: Checkpoint, dir: string, options: Output
     } catch (err) {
       // a damaged diff: what was extracted stays, the damage is a problem of the checkpoint
       if (!(err instanceof CkptError)) throw err;
-      ck.noteProblem({ kind: 'damaged', file: err.file ?? 'rootfs-diff.tar', offset: err.offset ?? null, message: `${err.reason}; entries after it were not extracted` });
+      ck.noteProblem({ kind: 'damaged', file: err.file ?? ROOTFS_DIFF_MEMBER, offset: err.offset ?? null, message: `${err.reason}; entries after it were not extracted` });
       break;
     }
     if (next.done) break;

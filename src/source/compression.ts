@@ -4,12 +4,10 @@
  */
 import { Decompress } from 'fzstd';
 import { CkptError } from '../errors.js';
+import { IMG_COMMON, IMG_SERVICE } from './layout.js';
 import { looksLikeTarHeader } from './tar.js';
 
 export type ContainerFormat = 'tar' | 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'criu-image' | 'unknown';
-
-const IMG_COMMON = 0x54564319;
-const IMG_SERVICE = 0x55105940;
 
 /** What the first bytes of a file say it is (at least 512 bytes should be given for tar). */
 export function detectFormat(head: Uint8Array): ContainerFormat {

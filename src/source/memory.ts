@@ -2,6 +2,7 @@
  * Sources over bytes already in memory (runtime-neutral: browsers, tests, embedders).
  */
 import { CkptError } from '../errors.js';
+import { imageMember } from './layout.js';
 import { indexTar, type TarEntry } from './tar.js';
 import type { CheckpointSource, SourceEntry } from './types.js';
 
@@ -49,7 +50,7 @@ export async function tarBytesSource(label: string, bytes: Uint8Array): Promise<
 /** A single CRIU image held in memory, placed at `checkpoint/<name>`. */
 export function imageBytesSource(name: string, bytes: Uint8Array): CheckpointSource {
   const base = name.split('/').pop() ?? name;
-  return new MemorySource(name, new Map([[`checkpoint/${base}`, bytes]]));
+  return new MemorySource(name, new Map([[imageMember(base), bytes]]));
 }
 
 /**

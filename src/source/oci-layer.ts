@@ -6,15 +6,16 @@
  * manifest.json (Docker). Runtime-neutral: `read` gives the bytes of a member or file.
  */
 import { CkptError } from '../errors.js';
+import { inCheckpointDir, MEMBERS } from './layout.js';
 
 export type ImageKind = 'oci' | 'docker-archive';
 
 /** What kind of image the paths of an archive or directory are, or undefined for a plain checkpoint. */
 export function imageKind(paths: readonly string[]): ImageKind | undefined {
   const has = new Set(paths);
-  if (paths.some((p) => p.startsWith('checkpoint/'))) return undefined;
+  if (paths.some(inCheckpointDir)) return undefined;
   if (has.has('oci-layout') && has.has('index.json')) return 'oci';
-  if (has.has('manifest.json') && !has.has('config.dump')) return 'docker-archive';
+  if (has.has('manifest.json') && !has.has(MEMBERS.config)) return 'docker-archive';
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Checkpoint } from '../checkpoint.js';
 import type { FileRange, MappedFileSource } from './write-core.js';
+import { ROOTFS_DIFF_MEMBER } from '../rootfs.js';
 
 /** A MappedFileSource over the regular files of the checkpoint's rootfs-diff.tar (hard links followed). */
 export function rootfsDiffFiles(checkpoint: Checkpoint): MappedFileSource {
@@ -21,7 +22,7 @@ export function rootfsDiffFiles(checkpoint: Checkpoint): MappedFileSource {
       return out;
     })());
   return {
-    label: 'rootfs-diff.tar',
+    label: ROOTFS_DIFF_MEMBER,
     async has(paths) {
       const idx = await index();
       return new Set(paths.filter((p) => idx.has(p)));

@@ -14,6 +14,7 @@
  */
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource } from '../../source/types.js';
+import { imageMember } from '../../source/layout.js';
 import type { CoreEntry, MmEntry, PagemapHead, PstreeEntry } from '../../images/index.js';
 import type { Checkpoint } from '../checkpoint.js';
 import type { Process } from '../types.js';
@@ -185,14 +186,14 @@ function pendingMask(signals: { siginfo: Uint8Array }[] | undefined): bigint {
  * CkptError naming the image otherwise.
  */
 export function checkCoreable(checkpoint: Checkpoint, process: Process): CoreEntry {
-  const name = `checkpoint/core-${process.pid}.img`;
+  const name = imageMember(`core-${process.pid}.img`);
   const core = checkpoint.images.imageEntries<CoreEntry>(`core-${process.pid}.img`)[0];
   if (!core) throw new CkptError(`no core image for pid ${process.pid}: no registers to write a core from`, `${checkpoint.label}:${name}`);
   if (core.mtype !== 1) throw new CkptError(`architecture ${MARCH[core.mtype] ?? `#${core.mtype}`} is not supported: ckpt coredump writes x86_64 cores only`, `${checkpoint.label}:${name}`);
   if (process.state === 'zombie') throw new CkptError(`pid ${process.pid} is a zombie: it has no memory or registers to dump`, `${checkpoint.label}:${name}`);
   if (!core.thread_info) throw new CkptError(`pid ${process.pid} has no x86 thread state`, `${checkpoint.label}:${name}`);
   if (core.thread_info.gpregs.mode === REGS_COMPAT) throw new CkptError(`pid ${process.pid} is a 32-bit (ia32 compat) task: not supported, ckpt coredump writes x86_64 cores only`, `${checkpoint.label}:${name}`);
-  if (!checkpoint.images.imageEntries<MmEntry>(`mm-${process.pid}.img`)[0]) throw new CkptError(`no memory image for pid ${process.pid}`, `${checkpoint.label}:checkpoint/mm-${process.pid}.img`);
+  if (!checkpoint.images.imageEntries<MmEntry>(`mm-${process.pid}.img`)[0]) throw new CkptError(`no memory image for pid ${process.pid}`, `${checkpoint.label}:${imageMember(`mm-${process.pid}.img`)}`);
   return core;
 }
 
@@ -518,8 +519,8 @@ async function buildNotes(
   for (const tid of tids) {
     const core = tid === pid ? mainCore : cp.images.imageEntries<CoreEntry>(`core-${tid}.img`)[0];
     if (!core?.thread_info) {
-      if (tid === pid) throw new CkptError(`no registers for pid ${pid}`, `${cp.label}:checkpoint/core-${tid}.img`);
-      cp.noteProblem({ kind: 'missing', file: `checkpoint/core-${tid}.img`, offset: null, message: `thread ${tid} of pid ${pid} has no core image: left out of the core` });
+      if (tid === pid) throw new CkptError(`no registers for pid ${pid}`, `${cp.label}:${imageMember(`core-${tid}.img`)}`);
+      cp.noteProblem({ kind: 'missing', file: imageMember(`core-${tid}.img`), offset: null, message: `thread ${tid} of pid ${pid} has no core image: left out of the core` });
       continue;
     }
     threads.push(tid);

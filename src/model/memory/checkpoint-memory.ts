@@ -9,6 +9,7 @@
 import { CkptError } from '../../errors.js';
 import type { CheckpointProblem } from '../types.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
+import { imageMember } from '../../source/layout.js';
 import { pullFiles, readFiles } from '../../source/memory.js';
 import { decodeImage, type CriuImage, type CoreEntry, type FileEntry, type IpcShmEntry, type MemfdInodeEntry, type MmEntry, type PstreeEntry, type RegFileEntry, type RemapFilePathEntry, type TaskKobjIdsEntry, type VmaEntry } from '../../images/index.js';
 import { PageMap, PE_PARENT, type MissingReason, type Piece } from './pagemap.js';
@@ -592,7 +593,7 @@ export class CheckpointMemory {
       const backings: RegionBacking[] = [];
       const vmas = mm ? mm.vmas.slice().sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)) : pagemap ? pagemapAreas(pagemap) : [];
       if (!mm && pagemap) {
-        this.problems.push({ kind: 'missing', file: `checkpoint/mm-${pid}.img`, offset: null, message: `no memory map of process ${pid}: its regions are the runs of pagemap-${pid}.img, unlabelled` });
+        this.problems.push({ kind: 'missing', file: imageMember(`mm-${pid}.img`), offset: null, message: `no memory map of process ${pid}: its regions are the runs of pagemap-${pid}.img, unlabelled` });
       }
       for (const v of vmas) backings.push(this.backing(pid, v, mm, pagemap, files, memfdInodes, sysv, ids?.ipc_ns_id, shmemObject, options));
       this.procs.set(pid, new ProcessMemoryImpl(this, pid, backings, mm, pagemap));
@@ -600,7 +601,7 @@ export class CheckpointMemory {
     // objects nobody maps (a memfd only held open, a SysV segment not attached) are objects too
     for (const [ino, m] of memfdInodes) {
       void ino;
-      if (paths.has(`checkpoint/pagemap-shmem-${m.shmid}.img`)) shmemObject(m.shmid, m.name.startsWith('/dev/zero') ? 'anon shared' : 'memfd', { name: m.name, size: m.size });
+      if (paths.has(imageMember(`pagemap-shmem-${m.shmid}.img`))) shmemObject(m.shmid, m.name.startsWith('/dev/zero') ? 'anon shared' : 'memfd', { name: m.name, size: m.size });
     }
     for (const byId of sysv.values()) {
       for (const e of byId.values()) {
@@ -712,7 +713,7 @@ function pagemapAreas(pm: PageMap): VmaEntry[] {
 async function loadParents(images: ImageLookup, pageSize: number): Promise<Map<string, PageMap>> {
   const out = new Map<string, PageMap>();
   const all = images.entries.map((e) => e.path);
-  const prefixes = ['checkpoint/parent/', 'parent/', 'pre-checkpoint/'];
+  const prefixes = [imageMember('parent/'), 'parent/', 'pre-checkpoint/'];
   const prefix = prefixes.find((p) => all.some((x) => x.startsWith(p) && /\/pagemap-/.test(x)));
   if (!prefix) return out;
   // the chain: prefix, prefix + 'parent/', ... as far as images go

@@ -6,6 +6,7 @@
  * probability of about 2^-53, and never when they differ in a single 32-bit word. Only the
  * hashes are kept (8 bytes per 4 KiB page), never the pages.
  */
+import { imageName, isImageMember } from '../../source/layout.js';
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource } from '../../source/types.js';
 import type { CheckpointMemory, MemoryRegion } from './checkpoint-memory.js';
@@ -19,7 +20,7 @@ export interface PageHashes {
 
 /** True for the path of a CRIU pages file (`checkpoint/pages-<id>.img`). */
 export function isPagesFile(path: string): boolean {
-  return /^checkpoint\/pages-\d+\.img$/.test(path);
+  return isImageMember(path) && /^pages-\d+\.img$/.test(imageName(path)!);
 }
 
 /** Hashes one pages file fed in chunks of any size and alignment. */

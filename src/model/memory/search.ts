@@ -19,11 +19,12 @@
 import { CkptError } from '../../errors.js';
 import type { CheckpointSource, SourceEntry } from '../../source/types.js';
 import { collectBody, WHOLE_FILE_LIMIT } from '../../source/memory.js';
-import { isRawImageName } from '../../images/index.js';
+import { isProtobufImageMember } from '../../images/index.js';
 import { ImageSet } from '../image-set.js';
 import { CheckpointMemory, type ImageLookup, type MemoryOptions, type MemoryRegion, type SharedMemoryObject } from './checkpoint-memory.js';
 import { asBuffer, hitsFrom, HIT_BATCH, indexOfBytes, inThreadRunner, isWindowMatcher, regexLiteralPrefix, type RegexRunner, type WindowHit, type WindowMatcher } from './matchers.js';
 import type { PageMap } from './pagemap.js';
+import { isPagesFile } from './page-hashes.js';
 
 export interface SearchOptions {
   /** Only these processes (default: every process, and shared objects nobody maps). */
@@ -567,10 +568,7 @@ export function findMemoryMatches(memory: CheckpointMemory, opts: SearchOptions)
 }
 
 function isImagePath(e: SourceEntry): boolean {
-  return e.type === 'file' && e.path.startsWith('checkpoint/') && e.path.endsWith('.img') && !e.path.slice(11).includes('/') && !isRawImageName(e.path) && e.size <= WHOLE_FILE_LIMIT;
-}
-function isPagesPath(p: string): boolean {
-  return /^checkpoint\/pages-\d+\.img$/.test(p);
+  return e.type === 'file' && isProtobufImageMember(e.path) && e.size <= WHOLE_FILE_LIMIT;
 }
 
 export interface CheckpointSearchOptions extends SearchOptions, MemoryOptions {
@@ -614,10 +612,10 @@ export function searchCheckpoint(source: CheckpointSource, opts: CheckpointSearc
     await source.walk(
       (e) => {
         seen.push(e);
-        return isImagePath(e) || (isPagesPath(e.path) && e.type === 'file');
+        return isImagePath(e) || (isPagesFile(e.path) && e.type === 'file');
       },
       async (e, body) => {
-        if (isPagesPath(e.path)) {
+        if (isPagesFile(e.path)) {
           passed.add(e.path);
           if (!memory) build();
           const segs = plan!.get(e.path);

@@ -1,7 +1,15 @@
 /**
- * Small pure helpers that turn CRIU's numeric encodings into text: IP addresses, socket
- * constants, open flags, capability sets, task states, wait statuses.
+ * Linux's numbers as CRIU records them, turned into names and text, in one place for every layer
+ * above (the model, and crit-json here): IP addresses, socket families, types, protocols and
+ * states (the TCP state table), fd types and seccomp modes (from the schema's generated enums),
+ * open flags, capability sets, signals, wait statuses.
  */
+import { FdTypes, SeccompMode } from './messages.js';
+
+/** A reverse map (number → name) of a generated enum object. */
+function namesOf(e: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
+  return new Map(Object.entries(e).map(([name, n]) => [n, name]));
+}
 
 /**
  * An address as CRIU stores it: the raw bytes of `in_addr` / `in6_addr` read as little-endian
@@ -75,8 +83,8 @@ export function ipProtocolName(p: number): string {
   return IP_PROTOCOLS[p] ?? `IPPROTO_${p}`;
 }
 
-/** TCP states, which CRIU also uses for the state of unix sockets. */
-const TCP_STATES: Record<number, string> = {
+/** TCP states (include/net/tcp_states.h), which CRIU also uses for the state of unix sockets. */
+export const TCP_STATES: Readonly<Record<number, string>> = {
   1: 'ESTABLISHED',
   2: 'SYN_SENT',
   3: 'SYN_RECV',
@@ -92,6 +100,20 @@ const TCP_STATES: Record<number, string> = {
 };
 export function socketStateName(s: number): string {
   return TCP_STATES[s] ?? `STATE_${s}`;
+}
+
+const FD_TYPE_NAMES = namesOf(FdTypes);
+/** fdinfo_entry.type by its enum name (fd_types): 'REG', 'PIPE', 'UNIXSK', …; `TYPE_<n>` when unknown. */
+export function fdTypeName(t: number): string {
+  return FD_TYPE_NAMES.get(t) ?? `TYPE_${t}`;
+}
+
+/** A seccomp mode by its enum name (seccomp_mode): 'disabled', 'strict', 'filter'. */
+export type SeccompModeName = keyof typeof SeccompMode;
+const SECCOMP_NAMES = namesOf(SeccompMode) as ReadonlyMap<number, SeccompModeName>;
+/** thread_core_entry.seccomp_mode by name; undefined for a value the schema does not know. */
+export function seccompModeName(m: number): SeccompModeName | undefined {
+  return SECCOMP_NAMES.get(m);
 }
 
 const NETLINK_PROTOCOLS: Record<number, string> = {
