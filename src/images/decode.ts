@@ -4,7 +4,7 @@
  * malformation is a CkptError naming the file and the byte offset.
  */
 import { CkptError } from '../errors.js';
-import { IMG_COMMON, IMG_SERVICE, magicByValue, magicForImageName, rawImageKind, type MagicInfo } from './magic.js';
+import { IMG_COMMON, IMG_SERVICE, magicByValue, magicForImageName, rawImageKind, type PayloadKind } from './magic.js';
 import { messageInfo } from './schema.js';
 import { decodeMessage, type Decoded } from './wire.js';
 import type { IpcMsg } from './messages.js';
@@ -96,49 +96,60 @@ function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-function readPayload(c: Cursor, kind: NonNullable<MagicInfo['payload']>, e: Decoded): EntryExtra | undefined {
-  switch (kind) {
-    case 'pipe':
-      return c.take(e.bytes as number, 'pipe data');
-    case 'sk-queue':
-      return c.take(e.length as number, 'socket queue data');
-    case 'tcp': {
-      const inq = c.take(e.inq_len as number, 'TCP in-queue');
-      const outq = c.take(e.outq_len as number, 'TCP out-queue');
-      return { inq, outq };
-    }
-    case 'bpfmap':
-      return c.take((e.keys_bytes as number) + (e.values_bytes as number), 'BPF map data');
-    case 'ipc-sem': {
-      const nsems = e.nsems as number;
-      const raw = c.take(roundUp(nsems * 2, 8), 'semaphore values');
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      const out: number[] = [];
-      for (let i = 0; i < nsems; i++) out.push(view.getUint16(i * 2, true));
-      return out;
-    }
-    case 'ipc-msg': {
-      const qnum = e.qnum as number;
-      const out: IpcQueuedMessage[] = [];
-      for (let i = 0; i < qnum; i++) {
-        if (c.left === 0) break; // as crit: a short queue ends at end of file
-        const msg = c.entry('ipc_msg', true) as unknown as IpcMsg;
-        const data = c.take(msg.msize, 'message text');
-        c.take(roundUp(msg.msize, 8) - msg.msize, 'message padding');
-        out.push({ msg, data });
-      }
-      return out;
-    }
-    case 'ipc-shm': {
-      if (e.in_pagemaps === true) return undefined; // contents are in pagemap-shmem/pages images
-      const size = e.size as bigint;
-      const data = c.take(size, 'shared memory contents');
-      const pad = Number((4n - (size % 4n)) % 4n);
-      c.take(pad, 'shared memory padding');
-      return data;
-    }
-  }
+/** What each kind of payload reads as (the `extra` of its entries). */
+export interface PayloadTypes {
+  pipe: Uint8Array;
+  'sk-queue': Uint8Array;
+  tcp: TcpQueues;
+  bpfmap: Uint8Array;
+  'ipc-sem': number[];
+  'ipc-msg': IpcQueuedMessage[];
+  /** undefined when the segment's contents are not inline (in_pagemaps: they are in pages images). */
+  'ipc-shm': Uint8Array | undefined;
 }
+
+/**
+ * One reader per payload kind, reading the payload that follows an entry (sized by that entry's
+ * fields): a new PayloadKind does not compile until it has its type and its reader here.
+ */
+const PAYLOAD_READERS: { [K in PayloadKind]: (c: Cursor, e: Decoded) => PayloadTypes[K] } = {
+  pipe: (c, e) => c.take(e.bytes as number, 'pipe data'),
+  'sk-queue': (c, e) => c.take(e.length as number, 'socket queue data'),
+  tcp: (c, e) => {
+    const inq = c.take(e.inq_len as number, 'TCP in-queue');
+    const outq = c.take(e.outq_len as number, 'TCP out-queue');
+    return { inq, outq };
+  },
+  bpfmap: (c, e) => c.take((e.keys_bytes as number) + (e.values_bytes as number), 'BPF map data'),
+  'ipc-sem': (c, e) => {
+    const nsems = e.nsems as number;
+    const raw = c.take(roundUp(nsems * 2, 8), 'semaphore values');
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: number[] = [];
+    for (let i = 0; i < nsems; i++) out.push(view.getUint16(i * 2, true));
+    return out;
+  },
+  'ipc-msg': (c, e) => {
+    const qnum = e.qnum as number;
+    const out: IpcQueuedMessage[] = [];
+    for (let i = 0; i < qnum; i++) {
+      if (c.left === 0) break; // as crit: a short queue ends at end of file
+      const msg = c.entry('ipc_msg', true) as unknown as IpcMsg;
+      const data = c.take(msg.msize, 'message text');
+      c.take(roundUp(msg.msize, 8) - msg.msize, 'message padding');
+      out.push({ msg, data });
+    }
+    return out;
+  },
+  'ipc-shm': (c, e) => {
+    if (e.in_pagemaps === true) return undefined; // contents are in pagemap-shmem/pages images
+    const size = e.size as bigint;
+    const data = c.take(size, 'shared memory contents');
+    const pad = Number((4n - (size % 4n)) % 4n);
+    c.take(pad, 'shared memory padding');
+    return data;
+  },
+};
 
 /**
  * Decodes one CRIU image. `file` is the archive-relative path: raw images (pages-*.img, ifaddr,
@@ -216,7 +227,7 @@ function decodeFramed(file: string, bytes: Uint8Array): CriuImage {
     const e = c.entry(info.message, false) as CriuEntry | undefined;
     if (!e) break;
     if (info.payload) {
-      const extra = readPayload(c, info.payload, e);
+      const extra = PAYLOAD_READERS[info.payload](c, e);
       if (extra !== undefined) e.extra = extra;
     }
     entries.push(e);

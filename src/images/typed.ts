@@ -5,83 +5,24 @@
  *   const { head, entries } = pagemapOf(image);                   // PagemapHead, PagemapEntry[]
  */
 import { CkptError } from '../errors.js';
-import type { CriuImage, IpcQueuedMessage, TcpQueues } from './decode.js';
+import type { CriuImage, PayloadTypes } from './decode.js';
+import type { ImageEntries } from './image-entries.js';
+import type { PayloadKind } from './magic.js';
 import type * as M from './messages.js';
 
-type WithExtra<T, X> = T & { extra: X };
+export type { ImageEntries };
 
-/** Entry type of every image magic that has a decoder (payloads typed under `extra`). */
-export interface ImageEntries {
-  INVENTORY: M.InventoryEntry;
-  PSTREE: M.PstreeEntry;
-  FDINFO: M.FdinfoEntry;
-  PAGEMAP: M.PagemapHead | M.PagemapEntry;
-  CORE: M.CoreEntry;
-  IDS: M.TaskKobjIdsEntry;
-  VMAS: M.VmaEntry;
-  PIPES: M.PipeEntry;
-  PIPES_DATA: WithExtra<M.PipeDataEntry, Uint8Array>;
-  FIFO: M.FifoEntry;
-  FIFO_DATA: WithExtra<M.PipeDataEntry, Uint8Array>;
-  SIGACT: M.SaEntry;
-  UNIXSK: M.UnixSkEntry;
-  INETSK: M.InetSkEntry;
-  PACKETSK: M.PacketSockEntry;
-  ITIMERS: M.ItimerEntry;
-  POSIX_TIMERS: M.PosixTimerEntry;
-  SK_QUEUES: WithExtra<M.SkPacketEntry, Uint8Array>;
-  UTSNS: M.UtsnsEntry;
-  CREDS: M.CredsEntry;
-  IPC_VAR: M.IpcVarEntry;
-  /** extra only when the segment's contents are inline (not in_pagemaps). */
-  IPCNS_SHM: M.IpcShmEntry & { extra?: Uint8Array };
-  IPCNS_MSG: WithExtra<M.IpcMsgEntry, IpcQueuedMessage[]>;
-  IPCNS_SEM: WithExtra<M.IpcSemEntry, number[]>;
-  REG_FILES: M.RegFileEntry;
-  EXT_FILES: M.ExtFileEntry;
-  FS: M.FsEntry;
-  MM: M.MmEntry;
-  REMAP_FPATH: M.RemapFilePathEntry;
+/** An entry followed by a payload of kind K (under `extra`; optional when the kind may have none). */
+export type WithPayload<T, K extends PayloadKind> = undefined extends PayloadTypes[K]
+  ? T & { extra?: Exclude<PayloadTypes[K], undefined> }
+  : T & { extra: PayloadTypes[K] };
+
+/** Entries of the images with their own framing (MagicKind 'pagemap' and 'ghost'). */
+export interface FramedEntries {
+  /** The pagemap_head, then pagemap_entry entries. */
+  pagemap: M.PagemapHead | M.PagemapEntry;
   /** The ghost_file_entry (with the contents as extra unless chunked), then chunks with their data. */
-  GHOST_FILE: (M.GhostFileEntry | M.GhostChunkEntry) & { extra?: Uint8Array };
-  TCP_STREAM: WithExtra<M.TcpStreamEntry, TcpQueues>;
-  EVENTFD_FILE: M.EventfdFileEntry;
-  EVENTPOLL_FILE: M.EventpollFileEntry;
-  EVENTPOLL_TFD: M.EventpollTfdEntry;
-  SIGNALFD: M.SignalfdEntry;
-  INOTIFY_FILE: M.InotifyFileEntry;
-  INOTIFY_WD: M.InotifyWdEntry;
-  MNTS: M.MntEntry;
-  NETDEV: M.NetDeviceEntry;
-  NETNS: M.NetnsEntry;
-  TTY_FILES: M.TtyFileEntry;
-  TTY_INFO: M.TtyInfoEntry;
-  TTY_DATA: M.TtyDataEntry;
-  FILE_LOCKS: M.FileLockEntry;
-  RLIMIT: M.RlimitEntry;
-  FANOTIFY_FILE: M.FanotifyFileEntry;
-  FANOTIFY_MARK: M.FanotifyMarkEntry;
-  SIGNAL: M.SiginfoEntry;
-  NETLINK_SK: M.NetlinkSkEntry;
-  NS_FILES: M.NsFileEntry;
-  TUNFILE: M.TunfileEntry;
-  CGROUP: M.CgroupEntry;
-  TIMERFD: M.TimerfdEntry;
-  CPUINFO: M.CpuinfoEntry;
-  USERNS: M.UsernsEntry;
-  SECCOMP: M.SeccompEntry;
-  BINFMT_MISC: M.BinfmtMiscEntry;
-  AUTOFS: M.AutofsEntry;
-  FILES: M.FileEntry;
-  MEMFD_INODE: M.MemfdInodeEntry;
-  TIMENS: M.TimensEntry;
-  PIDNS: M.PidnsEntry;
-  BPFMAP_FILE: M.BpfmapFileEntry;
-  BPFMAP_DATA: WithExtra<M.BpfmapDataEntry, Uint8Array>;
-  APPARMOR: M.ApparmorEntry;
-  PIDFD: M.PidfdEntry;
-  STATS: M.StatsEntry;
-  IRMAP_CACHE: M.IrmapCacheEntry;
+  ghost: (M.GhostFileEntry | M.GhostChunkEntry) & { extra?: Uint8Array };
 }
 
 /** The entries of an image of the given magic, typed. A different magic is a CkptError. */
