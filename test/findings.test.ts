@@ -128,6 +128,26 @@ describe('findings on the compromised fixture (facts from /proc inside the conta
     }
   });
 
+  it('connections whose peer is not a loopback address (the remote fixture: facts from /proc/net/tcp and tcp6 inside the container)', async () => {
+    const remote = JSON.parse(readFileSync(fixture('facts', 'remote.json'), 'utf8')) as { host_ip: string; port: number; connections: { pid: number; fd: number; local: string; remote: string }[] };
+    const ck = await openCheckpoint(fixture('podman', 'remote-none.tar'));
+    try {
+      const all = await findFindings(ck);
+      // nothing else is planted there
+      expect(new Set(all.map((f) => f.rule))).toEqual(new Set(['remote-connection']));
+      const unbracket = (a: string) => a.replace(/^\[(.*)\]:(\d+)$/, '$1:$2');
+      expect(remote.connections).toHaveLength(2);
+      expect(remote.connections.some((c) => c.remote === `${remote.host_ip}:${remote.port}`)).toBe(true);
+      expect(all.map((f) => [f.pid, f.severity])).toEqual(remote.connections.map((c) => [c.pid, 'medium']));
+      all.forEach((f, i) => {
+        const c = remote.connections[i]!;
+        expect(f.message).toBe(`process ${c.pid} fd ${c.fd} has a TCP ESTABLISHED connection ${unbracket(c.local)} -> ${unbracket(c.remote)}`);
+      });
+    } finally {
+      await ck.close();
+    }
+  });
+
   it('disassembles code evidence with iced-x86', async () => {
     const lines = await disassembleX64(Buffer.from(facts.rwx.code_hex, 'hex'), BigInt(facts.rwx.start));
     expect(lines).toEqual([`${facts.rwx.start}  xor rax,rax`, `0x${(BigInt(facts.rwx.start) + 3n).toString(16)}  ret`]);
