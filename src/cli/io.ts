@@ -3,8 +3,7 @@
  * choice, warnings about missing or damaged parts, and the run's exit status. (Files are written
  * through src/node/output.ts only.)
  */
-import type { CheckpointProblem } from '../model/types.js';
-import { safe } from '../views/format.js';
+import { type CheckpointProblem, safe } from '../node/index.js';
 
 let stdoutClosed = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

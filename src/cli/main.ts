@@ -8,10 +8,9 @@
  * the input are missing or damaged: one warning line per part on stderr).
  */
 import yargs, { type Argv } from 'yargs';
-import { CkptError } from '../errors.js';
+import { CkptError, safe } from '../node/index.js';
 import { commands } from './commands/index.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, runStatus, setColourChoice, StdoutClosed, type ColourChoice } from './io.js';
-import { safe } from '../views/format.js';
 import { pluginHelpLines, runPluginIfNamed } from './plugins.js';
 import { setQuiet } from './progress.js';
 

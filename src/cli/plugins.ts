@@ -1,6 +1,5 @@
 /** The CLI side of plugins: `ckpt NAME args…` for a `ckpt-NAME` on PATH, and the lines of `--help`. */
-import { discoverPlugins, runPlugin } from '../node/plugins.js';
-import { safe } from '../views/format.js';
+import { discoverPlugins, runPlugin, safe } from '../node/index.js';
 
 /** Words that are ckpt's own and never a plugin's. */
 const RESERVED = ['help', 'plugin', 'completion'];

@@ -4,8 +4,7 @@
  * archive members: decompressed ones for gzip and zstd) and shows them with the total when it is
  * known (plain archives and directories) and the rate.
  */
-import type { CheckpointSource, SourceEntry } from '../source/types.js';
-import { byteSize } from '../views/format.js';
+import { byteSize, type CheckpointSource, type SourceEntry } from '../node/index.js';
 
 let quiet = false;
 

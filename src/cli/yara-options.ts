@@ -3,8 +3,7 @@
  * rules compiled with the native engine (src/node/yara.ts), loaded only when one of them is given.
  */
 import type { Argv } from 'yargs';
-import type { WindowMatcher } from '../model/memory/matchers.js';
-import { readTextFile } from '../node/file-io.js';
+import { compileYara, readTextFile, type WindowMatcher } from '../node/index.js';
 
 export interface YaraArgs {
   yara?: string;
@@ -31,8 +30,7 @@ export function wantsYara(args: YaraArgs): boolean {
  * exit code is 1 and the result is a string (the caller stops; nothing else is affected).
  */
 export async function compileYaraArgs(args: YaraArgs): Promise<{ matcher: WindowMatcher; shown: string } | string> {
-  // the native engine is loaded only now, and only here
-  const { compileYara } = await import('../node/yara.js');
+  // the native engine (a require inside compileYara) is loaded only now, and only here
   const name = args.yara ?? '--yara-rule';
   const rules = compileYara(args.yara !== undefined ? await readTextFile(args.yara) : args['yara-rule']!, name);
   if (typeof rules === 'string') {

@@ -27,7 +27,10 @@ export {
   mapsJson,
   type MemoryRow,
 } from '../views/memparse.js';
-export { safe } from '../views/format.js';
+export { safe, byteSize } from '../views/format.js';
+export { rootfsTree, rootfsJson, rootfsEntryJson, rootfsDeletionJson } from '../views/rootfs.js';
+export { recoverManifest, recoverSummary, memdumpManifest, memdumpSummary, type WrittenArtifact, type DumpedRegionView } from '../views/evidence.js';
+export { fileMatchHeader, fileMatchLine, fileMatchJson, artifactMatchJson } from '../views/file-matches.js';
 export { findingsText, findingsJson, findingsSarif, findingJson } from '../views/findings.js';
 
 export { openCheckpointFile, openSource, checkpointFiles } from './open.js';
@@ -37,10 +40,15 @@ export { workerRegexRunner, type WorkerRunnerOptions } from './regex-worker.js';
 export { rootfsDirectory, resolveInRoot } from './mapped-files.js';
 export { writeOciArchive, writeOciLayout, type BuildImageOptions, type BuiltImage } from './oci-write.js';
 export { nodeSha256, hashFile } from './hash.js';
-// evidence out: every write through output.ts
-export { extractRootfs, type RootfsExtraction, type ExtractedEntry } from './rootfs-extract.js';
+// every file written goes through output.ts: atomic, no overwrite without force, never outside the target
+export { createAtomicFile, writeAtomically, prepareOutputDir, outputPathInside, assertNotInput, type AtomicFile, type OutputOptions } from './output.js';
+export { readTextFile } from './file-io.js';
+// evidence out
+export { extractRootfs, ROOTFS_SUBDIR, type RootfsExtraction, type ExtractedEntry } from './rootfs-extract.js';
 export { writeArtifacts, type RecoveredArtifact } from './recover.js';
 export { writeMemoryDump, type DumpedRegion } from './memdump.js';
 
 export { disassembleX64, disassemblerProblem } from './disassemble.js';
 export { compileYara, longestYaraString, type YaraRules } from './yara.js';
+// plugins: ckpt-NAME executables on PATH
+export { discoverPlugins, runPlugin, PLUGIN_PREFIX, MAX_PLUGIN_DEPTH, type Plugin } from './plugins.js';

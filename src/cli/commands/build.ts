@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpointFile } from '../../node/index.js';
-import { writeOciArchive, writeOciLayout } from '../../node/oci-write.js';
+import { openCheckpointFile, writeOciArchive, writeOciLayout } from '../../node/index.js';
 import { out } from '../io.js';
 import { UsageError } from '../usage-error.js';
 

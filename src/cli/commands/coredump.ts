@@ -1,13 +1,23 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { openCheckpointFile, openSource } from '../../node/index.js';
-import { ImageSet } from '../../model/image-set.js';
-import { writeCore, checkCoreable, type CoreReport, type MappedFileSource, type ParentImages } from '../../model/coredump/index.js';
-import type { Process } from '../../model/types.js';
-import { rootfsDirectory } from '../../node/mapped-files.js';
-import { outputPathInside, prepareOutputDir, writeAtomically } from '../../node/output.js';
-import { byteSize, safe } from '../../views/format.js';
-import { CkptError } from '../../errors.js';
+import {
+  byteSize,
+  checkCoreable,
+  CkptError,
+  type CoreReport,
+  ImageSet,
+  type MappedFileSource,
+  openCheckpointFile,
+  openSource,
+  outputPathInside,
+  type ParentImages,
+  prepareOutputDir,
+  type Process,
+  rootfsDirectory,
+  safe,
+  writeAtomically,
+  writeCore,
+} from '../../node/index.js';
 import { out } from '../io.js';
 import { UsageError } from '../usage-error.js';
 

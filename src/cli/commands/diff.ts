@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { diffCheckpoints, diffJson, diffTree, nodeSha256, openForDiff, openSource, type DiffInput } from '../../node/index.js';
+import { diffCheckpoints, type DiffInput, diffJson, diffTree, nodeSha256, openForDiff, openSource } from '../../node/index.js';
 import { out, useColour } from '../io.js';
 
 interface DiffArgs {

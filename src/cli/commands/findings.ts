@@ -1,9 +1,19 @@
 import type { CommandModule } from 'yargs';
 import { createRequire } from 'node:module';
-import { openCheckpointFile } from '../../node/index.js';
-import { FINDING_RULES, findFindings, isSeverity, SEVERITIES, severityRank, type Severity } from '../../model/findings.js';
-import { disassembleX64, disassemblerProblem } from '../../node/disassemble.js';
-import { findingsJson, findingsSarif, findingsText } from '../../views/findings.js';
+import {
+  disassemblerProblem,
+  disassembleX64,
+  findFindings,
+  FINDING_RULES,
+  findingsJson,
+  findingsSarif,
+  findingsText,
+  isSeverity,
+  openCheckpointFile,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+} from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 

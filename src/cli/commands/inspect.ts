@@ -1,5 +1,16 @@
 import type { CommandModule } from 'yargs';
-import { CkptError, collectInspectInput, inspectJson, inspectTree, normaliseInspectOptions, openCheckpointFile, safe, type Checkpoint, type InspectInput, type InspectOptions } from '../../node/index.js';
+import {
+  type Checkpoint,
+  CkptError,
+  collectInspectInput,
+  type InspectInput,
+  inspectJson,
+  type InspectOptions,
+  inspectTree,
+  normaliseInspectOptions,
+  openCheckpointFile,
+  safe,
+} from '../../node/index.js';
 import { out, reportFailure, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import * as path from 'node:path';
-import { checkpointFiles, CkptError, listJson, listTable, openCheckpointFile, type ListEntry } from '../../node/index.js';
+import { checkpointFiles, CkptError, type ListEntry, listJson, listTable, openCheckpointFile } from '../../node/index.js';
 import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
 export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';

@@ -1,15 +1,19 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
-import { planMemoryDump } from '../../model/memory/dump.js';
-import { parseAddressFilter } from '../../model/memory/maps.js';
-import { writeMemoryDump } from '../../node/memdump.js';
-import { hashFile } from '../../node/hash.js';
-import { prepareOutputDir, writeAtomically } from '../../node/output.js';
-import { memdumpManifest, memdumpSummary } from '../../views/evidence.js';
+import {
+  CkptError,
+  hashFile,
+  memdumpManifest,
+  memdumpSummary,
+  openCheckpointFile as openCheckpoint,
+  parseAddressFilter,
+  planMemoryDump,
+  prepareOutputDir,
+  writeAtomically,
+  writeMemoryDump,
+} from '../../node/index.js';
 import { out, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
-import { CkptError } from '../../errors.js';
 
 interface MemdumpArgs {
   checkpoint: string;

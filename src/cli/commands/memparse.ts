@@ -1,34 +1,47 @@
 import type { CommandModule } from 'yargs';
-import { openSource } from '../../node/index.js';
-import { CkptError } from '../../errors.js';
 import {
+  assertNotInput,
+  type AtomicFile,
+  Checkpoint,
   CheckpointMemory,
+  CkptError,
   compileRegex,
+  createAtomicFile,
+  Hexdump,
+  type Literal,
+  literalSetMatcher,
+  type MapsFilter,
+  mapsJson,
+  mapsTable,
+  mapsTree,
+  matchHeader,
+  matchJson,
+  matchLine,
   memoryMaps,
+  type MemoryMatch,
+  memoryRows,
+  memoryTable,
+  memoryTableJson,
+  missingLine,
+  openSource,
   parseAddressFilter,
   parseHex,
+  parseLiteralList,
   parseProtFilter,
   parseRegionKinds,
-  REGION_KINDS,
-  searchCheckpoint,
-  literalSetMatcher,
-  parseLiteralList,
-  type Literal,
-  type MemoryMatch,
-  type WindowMatcher,
-  type MapsFilter,
+  problemsJson,
   type ProcessMemory,
-} from '../../model/memory/index.js';
-import { workerRegexRunner } from '../../node/regex-worker.js';
-import { readTextFile } from '../../node/file-io.js';
-import { Hexdump } from '../../views/hexdump.js';
-import { mapsJson, mapsTable, mapsTree, matchHeader, matchJson, matchLine, memoryRows, memoryTable, memoryTableJson, missingLine, regionHeader, regionsJson } from '../../views/memparse.js';
+  readTextFile,
+  REGION_KINDS,
+  regionHeader,
+  regionsJson,
+  safe,
+  searchCheckpoint,
+  type WindowMatcher,
+  workerRegexRunner,
+} from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { withProgress } from '../progress.js';
-import { Checkpoint } from '../../model/checkpoint.js';
-import { assertNotInput, createAtomicFile, type AtomicFile } from '../../node/output.js';
-import { problemsJson } from '../../views/inspect-json.js';
-import { safe } from '../../views/format.js';
 import { UsageError } from '../usage-error.js';
 import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
 

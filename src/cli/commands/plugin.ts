@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { discoverPlugins } from '../../node/plugins.js';
-import { safe } from '../../views/format.js';
+import { discoverPlugins, safe } from '../../node/index.js';
 import { out } from '../io.js';
 
 /** Filled in by commands/index.ts: the builtin command names, which no plugin can take. */

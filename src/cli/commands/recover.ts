@@ -1,18 +1,23 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
-import { listArtifacts } from '../../model/evidence.js';
-import { writeArtifacts } from '../../node/recover.js';
-import { hashFile } from '../../node/hash.js';
-import { writeAtomically } from '../../node/output.js';
-import { recoverManifest, recoverSummary } from '../../views/evidence.js';
+import {
+  artifactMatchJson,
+  CkptError,
+  fileMatchHeader,
+  fileMatchLine,
+  findArtifactMatches,
+  hashFile,
+  listArtifacts,
+  openCheckpointFile as openCheckpoint,
+  recoverManifest,
+  recoverSummary,
+  safe,
+  writeArtifacts,
+  writeAtomically,
+} from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
-import { CkptError } from '../../errors.js';
 import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
-import { findArtifactMatches } from '../../model/rootfs-scan.js';
-import { artifactMatchJson, fileMatchHeader, fileMatchLine } from '../../views/file-matches.js';
-import { safe } from '../../views/format.js';
 
 interface RecoverArgs extends YaraArgs {
   checkpoint: string;

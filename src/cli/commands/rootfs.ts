@@ -1,16 +1,25 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
-import { openCheckpointFile as openCheckpoint } from '../../node/index.js';
-import { extractRootfs, ROOTFS_SUBDIR } from '../../node/rootfs-extract.js';
-import { hashFile } from '../../node/hash.js';
-import { writeAtomically } from '../../node/output.js';
-import { rootfsDeletionJson, rootfsEntryJson, rootfsJson, rootfsTree } from '../../views/rootfs.js';
-import { safe } from '../../views/format.js';
+import {
+  extractRootfs,
+  fileMatchHeader,
+  fileMatchJson,
+  fileMatchLine,
+  findRootfsMatches,
+  hashFile,
+  openCheckpointFile as openCheckpoint,
+  ROOTFS_SUBDIR,
+  ROOTFS_DIFF_MEMBER,
+  rootfsDeletionJson,
+  rootfsEntryJson,
+  rootfsJson,
+  rootfsTree,
+  safe,
+  writeAtomically,
+} from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
-import { findRootfsMatches } from '../../model/rootfs-scan.js';
-import { fileMatchHeader, fileMatchJson, fileMatchLine } from '../../views/file-matches.js';
 
 interface RootfsArgs extends YaraArgs {
   checkpoint: string;
@@ -70,7 +79,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
             kind: 'rootfs',
             checkpoint: args.checkpoint,
             archiveSha256,
-            member: 'rootfs-diff.tar',
+            member: ROOTFS_DIFF_MEMBER,
             entries: r.entries.map((x) => ({ ...rootfsEntryJson(x.entry), written: x.written, skipped: x.skipped, hostile: x.hostile })),
             deleted: r.deleted.map(rootfsDeletionJson),
           };
@@ -81,7 +90,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
         const lines = [`extracted ${written} of ${r.entries.length} entries into ${safe(join(shown, ROOTFS_SUBDIR))}`, `manifest: ${safe(join(shown, 'manifest.json'))}`];
         for (const x of r.entries.filter((x) => x.skipped !== null && !x.hostile)) lines.push(`skipped ${safe(x.entry.path)}: ${safe(x.skipped!)}`);
         await out(`${lines.join('\n')}\n`);
-        for (const x of r.entries.filter((x) => x.hostile)) ck.noteProblem({ kind: 'damaged', file: 'rootfs-diff.tar', offset: x.entry.offset, message: `${x.entry.name}: ${x.skipped}` });
+        for (const x of r.entries.filter((x) => x.hostile)) ck.noteProblem({ kind: 'damaged', file: ROOTFS_DIFF_MEMBER, offset: x.entry.offset, message: `${x.entry.name}: ${x.skipped}` });
       } else {
         const changes = await ck.rootfsChanges();
         await out(args.format === 'json' ? `${JSON.stringify(rootfsJson(ck.label, changes), null, 2)}\n` : rootfsTree(ck.label, changes, { colour: useColour() }));

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { CkptError, hashLines, openCheckpointFile, showJson, showTable, type ShowRow } from '../../node/index.js';
+import { CkptError, hashLines, openCheckpointFile, showJson, type ShowRow, showTable } from '../../node/index.js';
 import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
 interface ShowArgs {
