@@ -1,11 +1,18 @@
 import type { CommandModule } from 'yargs';
-import { diffCheckpoints, type DiffInput, diffJson, diffTree, nodeSha256, openForDiff, openSource } from '../../node/index.js';
+import { type CheckpointDiff, diffCheckpoints, type DiffInput, diffJson, diffTree, type DiffViewOptions, nodeSha256, openForDiff, openSource } from '../../node/index.js';
 import { out, useColour } from '../io.js';
+
+/** One renderer per --format (its key is the choice): adding a format is one entry here. */
+const RENDERERS = {
+  tree: (d: CheckpointDiff, o: DiffViewOptions) => diffTree(d, { ...o, colour: useColour() }),
+  json: (d: CheckpointDiff, o: DiffViewOptions) => diffJson(d, o),
+};
+type DiffFormat = keyof typeof RENDERERS;
 
 interface DiffArgs {
   a: string;
   b: string;
-  format: 'tree' | 'json';
+  format: DiffFormat;
   'ps-tree-cmd': boolean;
   'ps-tree-env': boolean;
   files: boolean;
@@ -30,7 +37,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
     y
       .positional('a', { type: 'string', demandOption: true, describe: 'the earlier checkpoint (archive or directory)' })
       .positional('b', { type: 'string', demandOption: true, describe: 'the later checkpoint' })
-      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
+      .option('format', { type: 'string', choices: Object.keys(RENDERERS) as DiffFormat[], default: 'tree' as DiffFormat, describe: 'output format' })
       .option('ps-tree-cmd', { type: 'boolean', default: false, describe: 'show command lines (read from memory) and command-line changes' })
       .option('ps-tree-env', { type: 'boolean', default: false, describe: 'show environment variables added, removed and changed' })
       .option('files', { type: 'boolean', default: false, describe: 'open files: opened, closed, moved (position, size, flags)' })
@@ -45,8 +52,8 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       const b = await open(args.b);
       try {
         const d = await diffCheckpoints(a, b);
-        const o = { psTreeCmd: args['ps-tree-cmd'], psTreeEnv: args['ps-tree-env'], files: args.files, sockets: args.sockets, showUnchanged: args['show-unchanged'], colour: args.format === 'tree' && useColour() };
-        await out(args.format === 'json' ? diffJson(d, o) : diffTree(d, o));
+        const o = { psTreeCmd: args['ps-tree-cmd'], psTreeEnv: args['ps-tree-env'], files: args.files, sockets: args.sockets, showUnchanged: args['show-unchanged'], colour: false };
+        await out(RENDERERS[args.format](d, o));
       } finally {
         await b.checkpoint.close();
       }

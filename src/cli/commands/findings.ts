@@ -8,6 +8,7 @@ import {
   findingsJson,
   findingsSarif,
   findingsText,
+  type Finding,
   isSeverity,
   openCheckpointFile,
   SEVERITIES,
@@ -17,9 +18,20 @@ import {
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
+/** One renderer per --format (its key is the choice): adding a format is one entry here. */
+const RENDERERS = {
+  text: (checkpoint: string, shown: Finding[]) => findingsText(checkpoint, shown, { colour: useColour(), note: disassemblerProblem() }),
+  json: (checkpoint: string, shown: Finding[]) => findingsJson(checkpoint, shown),
+  sarif: (checkpoint: string, shown: Finding[]) => {
+    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string; homepage?: string };
+    return findingsSarif(checkpoint, shown, FINDING_RULES, { name: 'ckpt', version: pkg.version, informationUri: pkg.homepage });
+  },
+};
+type FindingsFormat = keyof typeof RENDERERS;
+
 interface FindingsArgs {
   checkpoint?: string;
-  format: 'text' | 'json' | 'sarif';
+  format: FindingsFormat;
   'fail-on'?: string;
   rule?: string[];
   'min-severity': string;
@@ -33,7 +45,7 @@ export const findingsCommand: CommandModule<object, FindingsArgs> = {
   builder: (y) =>
     y
       .positional('checkpoint', { type: 'string', describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint/image directory' })
-      .option('format', { choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'output format (sarif: SARIF 2.1.0 for code scanning and SIEM tools)' })
+      .option('format', { choices: Object.keys(RENDERERS) as FindingsFormat[], default: 'text' as FindingsFormat, describe: 'output format (sarif: SARIF 2.1.0 for code scanning and SIEM tools)' })
       .option('fail-on', { type: 'string', describe: `exit 1 when there is a finding of this severity or above (${SEVERITIES.join(', ')})` })
       .option('min-severity', { type: 'string', default: 'info', describe: 'show only findings of this severity or above' })
       .option('rule', { type: 'string', array: true, describe: 'only these rules (ids; see --list-rules)' })
@@ -62,11 +74,7 @@ export const findingsCommand: CommandModule<object, FindingsArgs> = {
     try {
       const all = await findFindings(ck, { rules, disassemble: args.disassemble && args.format !== 'sarif' ? disassembleX64 : undefined });
       const shown = all.filter((f) => severityRank(f.severity) >= severityRank(min));
-      if (args.format === 'json') await out(findingsJson(checkpoint, shown));
-      else if (args.format === 'sarif') {
-        const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string; homepage?: string };
-        await out(findingsSarif(checkpoint, shown, FINDING_RULES, { name: 'ckpt', version: pkg.version, informationUri: pkg.homepage }));
-      } else await out(findingsText(checkpoint, shown, { colour: useColour(), note: disassemblerProblem() }));
+      await out(RENDERERS[args.format](checkpoint, shown));
       // damaged or missing parts: one warning each, exit 4 (a partial result)
       warnProblems(ck.problems);
       if (failOn && all.some((f) => severityRank(f.severity) >= severityRank(failOn))) {

@@ -5,9 +5,17 @@ import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
 export const DEFAULT_CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
 
+type ListGroups = { directory: string; entries: ListEntry[] }[];
+/** One renderer per --format (its key is the choice): adding a format is one entry here. */
+const RENDERERS = {
+  table: (groups: ListGroups) => listTable(groups, { colour: useColour() }),
+  json: (groups: ListGroups) => listJson(groups),
+};
+type ListFormat = keyof typeof RENDERERS;
+
 interface ListArgs {
   directory?: string[];
-  format: 'table' | 'json';
+  format: ListFormat;
 }
 
 export const listCommand: CommandModule<object, ListArgs> = {
@@ -16,7 +24,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
   builder: (y) =>
     y
       .positional('directory', { type: 'string', array: true, describe: `directories to look in (default ${DEFAULT_CHECKPOINT_DIR})` })
-      .option('format', { type: 'string', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
+      .option('format', { type: 'string', choices: Object.keys(RENDERERS) as ListFormat[], default: 'table' as ListFormat, describe: 'output format' })
       .example('$0 list', `the checkpoints the kubelet wrote to ${DEFAULT_CHECKPOINT_DIR}`)
       .example('$0 list /tmp/checkpoints /srv/archive', 'other directories'),
   handler: async (args) => {
@@ -43,6 +51,6 @@ export const listCommand: CommandModule<object, ListArgs> = {
       }
       groups.push({ directory: dir, entries });
     }
-    await out(args.format === 'json' ? listJson(groups) : listTable(groups, { colour: useColour() }));
+    await out(RENDERERS[args.format](groups));
   },
 };

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import {
   assertNotInput,
   type AtomicFile,
+  type CheckpointProblem,
   Checkpoint,
   CheckpointMemory,
   CkptError,
@@ -19,6 +20,7 @@ import {
   matchLine,
   memoryMaps,
   type MemoryMatch,
+  type MemoryRow,
   memoryRows,
   memoryTable,
   memoryTableJson,
@@ -30,6 +32,7 @@ import {
   parseProtFilter,
   parseRegionKinds,
   problemsJson,
+  type ProcessMaps,
   type ProcessMemory,
   readTextFile,
   REGION_KINDS,
@@ -45,6 +48,23 @@ import { withProgress } from '../progress.js';
 import { UsageError } from '../usage-error.js';
 import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
 
+type MemparseFormat = 'text' | 'table' | 'tree' | 'json' | 'ndjson';
+
+/** --maps: one renderer per format (ndjson is for searches only). */
+const MAPS_RENDERERS: Record<Exclude<MemparseFormat, 'ndjson'>, (label: string, maps: ProcessMaps[], colour: boolean) => string> = {
+  text: (_label, maps, colour) => mapsTable(maps, { colour }),
+  table: (_label, maps, colour) => mapsTable(maps, { colour }),
+  tree: (label, maps) => mapsTree(label, maps),
+  json: (_label, maps) => JSON.stringify(mapsJson(maps), null, 2) + '\n',
+};
+
+/** The memory table of every process: one renderer per format (tree is for --maps, ndjson for searches). */
+const TABLE_RENDERERS: Record<Exclude<MemparseFormat, 'ndjson' | 'tree'>, (label: string, rows: MemoryRow[], pageSize: number, problems: CheckpointProblem[], colour: boolean) => string> = {
+  text: (label, rows, pageSize, _problems, colour) => memoryTable(label, rows, pageSize, { colour }),
+  table: (label, rows, pageSize, _problems, colour) => memoryTable(label, rows, pageSize, { colour }),
+  json: (label, rows, pageSize, problems) => JSON.stringify({ checkpoint: label, page_size: pageSize, processes: memoryTableJson(rows, pageSize), problems: problemsJson(problems) }, null, 2) + '\n',
+};
+
 interface MemparseArgs extends YaraArgs {
   checkpoint: string;
   pid?: number;
@@ -55,7 +75,7 @@ interface MemparseArgs extends YaraArgs {
   'search-file'?: string;
   'ignore-case': boolean;
   context: number;
-  format: 'text' | 'table' | 'tree' | 'json' | 'ndjson';
+  format: MemparseFormat;
   force: boolean;
   maps: boolean;
   prot?: string;
@@ -226,16 +246,13 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
         const pid = args.pid !== undefined ? resolvePid(ck, memory, args.pid, args.checkpoint) : undefined;
         const maps = memoryMaps(memory, { pids: pid !== undefined ? [pid] : undefined, filter });
         warnProblems(problems());
-        if (args.format === 'json') await write(JSON.stringify(mapsJson(maps), null, 2) + '\n');
-        else if (args.format === 'tree') await write(mapsTree(args.checkpoint, maps));
-        else await write(mapsTable(maps, { colour }));
+        await write(MAPS_RENDERERS[args.format as Exclude<MemparseFormat, 'ndjson'>](args.checkpoint, maps, colour));
         return;
       }
       if (args.pid === undefined) {
         const rows = memoryRows(memory.processes(), (pid) => memory.comm(pid));
         warnProblems(problems());
-        if (args.format === 'json') await write(JSON.stringify({ checkpoint: args.checkpoint, page_size: ps, processes: memoryTableJson(rows, ps), problems: problemsJson(problems()) }, null, 2) + '\n');
-        else await write(memoryTable(args.checkpoint, rows, ps, { colour }));
+        await write(TABLE_RENDERERS[args.format as Exclude<MemparseFormat, 'ndjson' | 'tree'>](args.checkpoint, rows, ps, problems(), colour));
         return;
       }
       const pid = resolvePid(ck, memory, args.pid, args.checkpoint);

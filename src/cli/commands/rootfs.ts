@@ -13,6 +13,7 @@ import {
   rootfsDeletionJson,
   rootfsEntryJson,
   rootfsJson,
+  type RootfsChanges,
   rootfsTree,
   safe,
   writeAtomically,
@@ -21,9 +22,16 @@ import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-options.js';
 
+/** The listing's renderer per --format (its key is the choice): adding a format is one entry here. */
+const RENDERERS = {
+  tree: (label: string, changes: RootfsChanges) => rootfsTree(label, changes, { colour: useColour() }),
+  json: (label: string, changes: RootfsChanges) => `${JSON.stringify(rootfsJson(label, changes), null, 2)}\n`,
+};
+type RootfsFormat = keyof typeof RENDERERS;
+
 interface RootfsArgs extends YaraArgs {
   checkpoint: string;
-  format: 'tree' | 'json';
+  format: RootfsFormat;
   cat?: string;
   extract?: string;
   force: boolean;
@@ -36,7 +44,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
     yaraOptions(
       y
         .positional('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint archive (.tar, gzip or zstd) or checkpoint directory' })
-        .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format of the listing (with --yara: tree is a line per match)' })
+        .option('format', { type: 'string', choices: Object.keys(RENDERERS) as RootfsFormat[], default: 'tree' as RootfsFormat, describe: 'output format of the listing (with --yara: tree is a line per match)' })
         .option('cat', { type: 'string', describe: "write one file's bytes to stdout (its path in the container, e.g. /etc/motd)" })
         .option('extract', { type: 'string', describe: 'extract the changes into DIR/rootfs (safely: nothing outside DIR, no devices, no setuid) with DIR/manifest.json' })
         .option('force', { type: 'boolean', default: false, describe: 'write into a non-empty DIR, replacing files' }),
@@ -93,7 +101,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
         for (const x of r.entries.filter((x) => x.hostile)) ck.noteProblem({ kind: 'damaged', file: ROOTFS_DIFF_MEMBER, offset: x.entry.offset, message: `${x.entry.name}: ${x.skipped}` });
       } else {
         const changes = await ck.rootfsChanges();
-        await out(args.format === 'json' ? `${JSON.stringify(rootfsJson(ck.label, changes), null, 2)}\n` : rootfsTree(ck.label, changes, { colour: useColour() }));
+        await out(RENDERERS[args.format](ck.label, changes));
       }
       warnProblems(ck.problems);
     } finally {

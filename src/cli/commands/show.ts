@@ -2,10 +2,24 @@ import type { CommandModule } from 'yargs';
 import { CkptError, hashLines, openCheckpointFile, showJson, type ShowRow, showTable } from '../../node/index.js';
 import { out, reportFailure, useColour, warnProblems } from '../io.js';
 
+interface ShowView {
+  rows: ShowRow[];
+  /** more than one checkpoint: a FILE column */
+  several: boolean;
+  hash: boolean;
+}
+
+/** One renderer per --format (its key is the choice): adding a format is one entry here. */
+const RENDERERS = {
+  table: (v: ShowView) => (v.rows.length ? showTable(v.rows, { colour: useColour(), fileColumn: v.several }) + (v.hash ? `\n${hashLines(v.rows)}` : '') : ''),
+  json: (v: ShowView) => showJson(v.rows),
+};
+type ShowFormat = keyof typeof RENDERERS;
+
 interface ShowArgs {
   checkpoint: string[];
   hash: boolean;
-  format: 'table' | 'json';
+  format: ShowFormat;
 }
 
 export const showCommand: CommandModule<object, ShowArgs> = {
@@ -15,7 +29,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
     y
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint archives (.tar, gzip or zstd) or checkpoint/image directories' })
       .option('hash', { type: 'boolean', default: false, describe: "also print each archive's SHA-256 (sha256sum format), computed in the same pass" })
-      .option('format', { type: 'string', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
+      .option('format', { type: 'string', choices: Object.keys(RENDERERS) as ShowFormat[], default: 'table' as ShowFormat, describe: 'output format' })
       .example('$0 show checkpoint.tar', 'one checkpoint')
       .example('$0 show checkpoint.tar --hash', 'with the SHA-256 of the archive')
       .example('$0 show /var/lib/kubelet/checkpoints/*.tar', 'one row per checkpoint (a FILE column says which)'),
@@ -39,7 +53,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
         reportFailure(e.message);
       }
     }
-    if (args.format === 'json') await out(showJson(rows));
-    else if (rows.length) await out(showTable(rows, { colour: useColour(), fileColumn: several }) + (args.hash ? `\n${hashLines(rows)}` : ''));
+    const text = RENDERERS[args.format]({ rows, several, hash: args.hash });
+    if (text) await out(text);
   },
 };
