@@ -189,7 +189,7 @@ describe('coredump of the dynamically linked fixture, with the image root', () =
   let cli: ReturnType<typeof ckpt>;
   let bareCli: ReturnType<typeof ckpt>;
   beforeAll(() => {
-    if (!XZ) return;
+    if (!XZ) return; // every test of this block is it.skipIf(!XZ) (xz: .ci/run installs xz-utils)
     // the image root, and the container's root as gdb's sysroot: the image plus the diff
     for (const d of [root, sysroot]) {
       expect(spawnSync('sh', ['-c', `mkdir -p "${d}" && xz -dc "${fixture('coredump', 'dyn-root.tar.xz')}" | tar -x -C "${d}"`]).status).toBe(0);

@@ -63,3 +63,19 @@ describe('safe output', () => {
     expect(existsSync(join(d, 'abs'))).toBe(true);
   });
 });
+
+describe('safe() (the escaping of text taken from a checkpoint)', () => {
+  it('turns every control character into an escape, and leaves other text as it is', async () => {
+    const { safe } = await import('../src/node/index.js');
+    const hostile = 'red\x1b[31m bell\x07 nl\n tab\t cr\r del\x7f c1\x9b ls\u2028 ps\u2029 nul\0';
+    const shown = safe(hostile);
+    // it did something: the result is not its input
+    expect(shown).not.toBe(hostile);
+    expect(shown).toBe('red\\x1b[31m bell\\x07 nl\\n tab\\t cr\\r del\\x7f c1\\x9b ls\\u{2028} ps\\u{2029} nul\\x00');
+    // nothing that a terminal acts on is left
+    // eslint-disable-next-line no-control-regex
+    expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    // printable text (non-ASCII too) and backslashes pass through unchanged
+    expect(safe('/usr/bin/nginx -g daemon off; é ü 中 \\x41')).toBe('/usr/bin/nginx -g daemon off; é ü 中 \\x41');
+  });
+});
