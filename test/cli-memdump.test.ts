@@ -51,14 +51,16 @@ function memdump(archive: string, args: string[]): { dir: string; code: number; 
 
 describe('ckpt memdump on the procs fixture', () => {
   const f = procsFacts();
+  const main = f.processes.find((p) => p.role === 'main')!;
+  const zombiePid = String(f.processes.find((p) => p.role === 'zombie')!.pid);
   let whole: ReturnType<typeof memdump>;
   beforeAll(() => {
-    whole = memdump(fixture('podman', 'procs-none.tar'), ['--pid', '1']);
+    whole = memdump(fixture('podman', 'procs-none.tar'), ['--pid', String(main.pid)]);
   });
 
   it("one file per VMA of mm-1.img (crit's decoding), each the region's size, hashes in maps.json", () => {
     expect(whole.code, whole.stderr).toBe(0);
-    const crit = JSON.parse(readFileSync(fixture('oracle', 'procs', 'mm-1.json'), 'utf8')).entries[0].vmas as { start: string; end: string }[];
+    const crit = JSON.parse(readFileSync(fixture('oracle', 'procs', `mm-${main.pid}.json`), 'utf8')).entries[0].vmas as { start: string; end: string }[];
     expect(whole.maps.regions.map((r) => [r.start, r.end])).toEqual(crit.map((v) => [v.start, v.end]));
     expect(readdirSync(whole.dir).sort()).toEqual([...whole.maps.regions.map((r) => r.file), 'maps.json'].sort());
     for (const r of whole.maps.regions) {
@@ -67,7 +69,7 @@ describe('ckpt memdump on the procs fixture', () => {
       expect(sha(bytes), r.file).toBe(r.sha256);
       expect(r.bytesPresent).toBe(r.pagesPresent * 4096);
     }
-    expect(whole.maps).toMatchObject({ kind: 'memdump', pid: 1, comm: 'ckpt-main', address: null });
+    expect(whole.maps).toMatchObject({ kind: 'memdump', pid: main.pid, comm: main.comm, address: null });
     expect(whole.maps.archiveSha256).toBe(sha(readFileSync(fixture('podman', 'procs-none.tar'))));
   });
 
@@ -95,7 +97,7 @@ describe('ckpt memdump on the procs fixture', () => {
 
   it('--address: only the region holding it; the same bytes from a gzip archive', () => {
     const s = f.secrets.find((x) => x.kind === 'heap')!;
-    const one = memdump(fixture('podman', 'procs-gzip.tar'), ['--pid', '1', '--address', s.addr]);
+    const one = memdump(fixture('podman', 'procs-gzip.tar'), ['--pid', String(main.pid), '--address', s.addr]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.maps.regions).toHaveLength(1);
     expect(one.maps.address).toBe(s.addr);
@@ -105,17 +107,17 @@ describe('ckpt memdump on the procs fixture', () => {
   });
 
   it('a zstd archive gives the same files as the plain one', () => {
-    const z = memdump(fixture('podman', 'procs-zstd.tar'), ['--pid', '1']);
+    const z = memdump(fixture('podman', 'procs-zstd.tar'), ['--pid', String(main.pid)]);
     expect(z.code, z.stderr).toBe(0);
     expect(z.maps.regions.map((r) => [r.file, r.sha256])).toEqual(whole.maps.regions.map((r) => [r.file, r.sha256]));
   });
 
   it('usage errors: an address in no region, an unknown pid, a zombie without memory', () => {
-    const bad = ckpt(['memdump', fixture('podman', 'procs-none.tar'), '--pid', '1', '-o', join(tmp, 'x1'), '--address', '0x10']);
+    const bad = ckpt(['memdump', fixture('podman', 'procs-none.tar'), '--pid', String(main.pid), '-o', join(tmp, 'x1'), '--address', '0x10']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no region of pid 1 holds the address 0x10/);
     expect(ckpt(['memdump', fixture('podman', 'procs-none.tar'), '--pid', '99', '-o', join(tmp, 'x2')]).code).toBe(2);
-    const zombie = ckpt(['memdump', fixture('podman', 'procs-none.tar'), '--pid', '7', '-o', join(tmp, 'x3')]);
+    const zombie = ckpt(['memdump', fixture('podman', 'procs-none.tar'), '--pid', zombiePid, '-o', join(tmp, 'x3')]);
     expect(zombie.code).toBe(1);
     expect(zombie.stderr).toMatch(/no memory images for pid 7/);
   });

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tarBytesSource } from '../src/source/memory.js';
 import { ckpt, fixture, procsFacts } from './helpers.js';
+import { facts } from './facts.js';
 import { checkpointWith } from './tar-build.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const facts = (name: string): any => JSON.parse(readFileSync(fixture('facts', `${name}.json`), 'utf8'));
 const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 interface ManifestArtifact {

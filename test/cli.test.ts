@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ckpt, fixture, ROOT } from './helpers.js';
+import { facts } from './facts.js';
 
 const procs = fixture('podman', 'procs-none.tar');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const facts = (name: string): any => JSON.parse(readFileSync(fixture('facts', `${name}.json`), 'utf8'));
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[/;
 

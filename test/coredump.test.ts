@@ -62,11 +62,13 @@ function writeCoreCli(args: string[]): ReturnType<typeof ckpt> {
 
 describe('coredump of the static procs fixture', () => {
   const facts = procsFacts();
+  const main = facts.processes.find((p) => p.role === 'main')!;
+  const threaded = facts.processes.find((p) => p.role === 'threads')!;
   const core1 = join(tmp, 'procs.core.1');
   const core4 = join(tmp, 'procs.core.4');
   beforeAll(() => {
-    expect(writeCoreCli([PROCS, '--pid', '1', '-o', core1]).code).toBe(0);
-    expect(writeCoreCli([PROCS, '--pid', '4', '-o', core4]).code).toBe(0);
+    expect(writeCoreCli([PROCS, '--pid', String(main.pid), '-o', core1]).code).toBe(0);
+    expect(writeCoreCli([PROCS, '--pid', String(threaded.pid), '-o', core4]).code).toBe(0);
   });
 
   it.skipIf(!GDB)('gdb shows every thread of pid 4 with the registers crit decodes from core-<tid>.img', () => {
@@ -101,11 +103,11 @@ describe('coredump of the static procs fixture', () => {
     expect(r.stdout.match(/CORE\s+512\s+FPREGSET/g)).toHaveLength(3);
     expect(r.stdout.match(/LINUX\s+\d+\s+X86_XSTATE/g)).toHaveLength(3);
     expect(r.stdout).toMatch(/CORE\s+136\s+PRPSINFO/);
-    expect(r.stdout).toMatch(/fname: ckpt-threads/);
+    expect(r.stdout).toMatch(new RegExp(`fname: ${threaded.comm}`));
     expect(r.stdout).toMatch(/CORE\s+\d+\s+AUXV/);
     expect(r.stdout).toMatch(/PAGESZ: 4096/);
     expect(r.stdout).toMatch(/CORE\s+\d+\s+FILE\s+\d+ files?:/);
-    for (const t of [4, 5, 6]) expect(r.stdout).toMatch(new RegExp(`pid: ${t}, ppid: 1, pgrp: 1, sid: 1`));
+    for (const t of threaded.threads!) expect(r.stdout).toMatch(new RegExp(`pid: ${t.tid}, ppid: ${threaded.ppid}, pgrp: ${main.pid}, sid: ${main.pid}`));
   });
 
   it.skipIf(!READELF)('readelf -n lists the notes without a warning', () => {
@@ -121,7 +123,7 @@ describe('coredump of the static procs fixture', () => {
     const plain = readFileSync(core1);
     for (const c of ['zstd', 'gzip']) {
       const out = join(tmp, `procs-${c}.core.1`);
-      expect(writeCoreCli([fixture('podman', `procs-${c}.tar`), '--pid', '1', '-o', out]).code).toBe(0);
+      expect(writeCoreCli([fixture('podman', `procs-${c}.tar`), '--pid', String(main.pid), '-o', out]).code).toBe(0);
       expect(Buffer.compare(readFileSync(out), plain)).toBe(0);
     }
   });
@@ -145,12 +147,12 @@ describe('coredump of the static procs fixture', () => {
   it('refuses to overwrite without --force, to write over the input, and names a missing pid', () => {
     const out = join(tmp, 'exists.core');
     writeFileSync(out, 'x');
-    const r1 = writeCoreCli([PROCS, '--pid', '1', '-o', out]);
+    const r1 = writeCoreCli([PROCS, '--pid', String(main.pid), '-o', out]);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toMatch(/already exists \(use --force/);
     expect(readFileSync(out, 'utf8')).toBe('x');
-    expect(writeCoreCli([PROCS, '--pid', '1', '-o', out, '--force']).code).toBe(0);
-    const r2 = writeCoreCli([PROCS, '--pid', '1', '-o', PROCS, '--force']);
+    expect(writeCoreCli([PROCS, '--pid', String(main.pid), '-o', out, '--force']).code).toBe(0);
+    const r2 = writeCoreCli([PROCS, '--pid', String(main.pid), '-o', PROCS, '--force']);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/refusing to write over the input/);
     const r3 = writeCoreCli([PROCS, '--pid', '999', '-o', join(tmp, 'none')]);

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCheckpointFile as openCheckpoint } from '../src/node/index.js';
 import { ckpt, fixture } from './helpers.js';
+import { facts } from './facts.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const facts = (name: string): any => JSON.parse(readFileSync(fixture('facts', `${name}.json`), 'utf8'));
 
 let tmp: string;
 beforeAll(() => {

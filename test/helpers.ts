@@ -2,29 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { facts, type ProcsFacts } from './facts.js';
 
 export const ROOT = join(__dirname, '..');
 export const fixture = (...p: string[]) => join(ROOT, 'testdata', ...p);
 export const hasFixture = (...p: string[]) => existsSync(fixture(...p));
 
 /** A secret the procs workload planted in memory (testdata/facts/procs.json). */
-export interface Secret {
-  kind: string;
-  pid: number;
-  addr: string;
-  len: number;
-  marker: string;
-}
+export type Secret = ProcsFacts['secrets'][number];
+export type { ProcsFacts };
 
 /** What the procs workload printed about itself when the fixture was made. */
-export interface ProcsFacts {
-  container: { env_secret: string };
-  secrets: Secret[];
-  processes: { pid: number; comm: string; arg_start?: string; arg_end?: string; env_start?: string; env_end?: string }[];
-  longargv: { env: string[]; argv_first: string; argv_last: string };
-}
-
-export const procsFacts = (): ProcsFacts => JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8')) as ProcsFacts;
+export const procsFacts = (): ProcsFacts => facts('procs');
 
 export interface CliResult {
   code: number;

@@ -6,6 +6,7 @@ import { openCheckpoint } from '../src/model/index.js';
 import { inspectJson, inspectTree, type InspectOptions } from '../src/views/index.js';
 import { collectInspectInput } from '../src/model/inspect-input.js';
 import { fixture } from './helpers.js';
+import { facts as factsOf } from './facts.js';
 
 const ALL: InspectOptions = { psTree: true, psTreeCmd: true, psTreeEnv: true, files: true, sockets: true, mounts: true, stats: true, metadata: true };
 
@@ -160,7 +161,7 @@ describe('the same checkpoint as none, gzip and zstd gives identical output', ()
 
 describe('JSON keeps checkpointctl field names and adds ckpt facts', () => {
   it('procs: process_tree with cmdline, environment_variables, threads, state, exit_code', async () => {
-    const facts = JSON.parse(readFileSync(fixture('facts', 'procs.json'), 'utf8'));
+    const facts = factsOf('procs');
     const j = JSON.parse(await inspectAll(fixture('podman', 'procs-none.tar'), 'json'))[0];
     for (const k of ['container_name', 'image', 'id', 'runtime', 'created', 'engine', 'checkpoint_size', 'statistics', 'metadata', 'process_tree', 'file_descriptors', 'mounts'])
       expect(j).toHaveProperty(k);
@@ -192,7 +193,7 @@ describe('JSON keeps checkpointctl field names and adds ckpt facts', () => {
   });
 
   it('net: sockets with IPv4 and IPv6 text addresses, unix paths and peers', async () => {
-    const facts = JSON.parse(readFileSync(fixture('facts', 'net.json'), 'utf8'));
+    const facts = factsOf('net');
     const j = JSON.parse(await inspectAll(fixture('podman', 'net-none.tar'), 'json'))[0];
     const socks = j.sockets[0].open_sockets;
     const byFd = (fd: number) => socks.find((s: { data: { fd: number } }) => s.data.fd === fd);

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { openCheckpointFile } from '../src/node/index.js';
 import { fixture } from './helpers.js';
+import { facts } from './facts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const engines: any[] = JSON.parse(readFileSync(fixture('engines', 'engines.json'), 'utf8'));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const facts = (name: string): any => JSON.parse(readFileSync(fixture('facts', `${name}.json`), 'utf8'));
 const crio = engines.find((e) => e.engine === 'CRI-O');
 const ctrd = engines.find((e) => e.engine === 'containerd');
 

@@ -4,9 +4,9 @@ import { openSource } from '../src/node/index.js';
 import { openCheckpoint, type Checkpoint } from '../src/model/index.js';
 import { ipAddressText, openFlagsText, unixName } from '../src/images/linux.js';
 import { fixture } from './helpers.js';
+import { facts } from './facts.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const facts = (name: string): any => JSON.parse(readFileSync(fixture('facts', `${name}.json`), 'utf8'));
 
 async function open(path: string): Promise<Checkpoint> {
   return openCheckpoint(await openSource(path));
