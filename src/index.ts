@@ -16,6 +16,7 @@ export { MemorySource, tarBytesSource, imageBytesSource } from './source/memory.
 export { openBlobSource, type BlobLike, type BlobSourceOptions } from './source/blob.js';
 export { detectFormat, type ContainerFormat } from './source/compression.js';
 export { portableSha256, sha256Hex, type Sha256, type Sha256Factory } from './source/hash.js';
+export { CHECKPOINT_DIR, MEMBERS, imageMember, imageName, inCheckpointDir, isImageMember } from './source/layout.js';
 
 // images: CRIU image files -> typed entries, crit's JSON
 export { decodeImage, type CriuImage, type CriuEntry, type EntryExtra, type TcpQueues, type IpcQueuedMessage } from './images/decode.js';

@@ -26,6 +26,7 @@ import {
   SEVERITIES,
   type ArtifactPreview,
   type Finding,
+  imageName,
 } from '../../src/index.js';
 import { byteSize, duration, hostPort, rfc3339 } from '../../src/views/format.js';
 import { escapeBytes, hexRow } from '../../src/views/hexdump.js';
@@ -651,7 +652,7 @@ function resultItem(o: Opened, x: FoundMatch): HTMLElement {
     h('button', { class: 'linkish' }, where),
     ` ${x.label} · `,
     h('code', {}, x.text),
-    h('span', { class: 'muted' }, ` · ${x.file.replace('checkpoint/', '')}+${hex(x.fileOffset)}`),
+    h('span', { class: 'muted' }, ` · ${imageName(x.file) ?? x.file}+${hex(x.fileOffset)}`),
   );
   li.querySelector('button')!.addEventListener('click', () => {
     if (x.pid !== null && x.address !== null) openHexdump(o, x.pid, BigInt(x.address), x.length);

@@ -5,6 +5,7 @@ import {
   checkCoreable,
   CkptError,
   type CoreReport,
+  imageMember,
   ImageSet,
   type MappedFileSource,
   openCheckpointFile,
@@ -141,7 +142,7 @@ function gapLines(path: string, r: CoreReport, haveRootfs: boolean): { text: str
       out.push({ text: `ckpt: note: ${safe(path)}: pid ${r.pid}: ${size} of ${safe(e.path ?? '')} ${hint}: left out of the core, gdb reads them from the file under 'set sysroot' (${where})`, partial: false });
     } else {
       const what = e.reason === 'lazy' ? 'lazy pages (kept by a page server, not in the images)' : 'pages kept in the parent images (give --parent DIR)';
-      out.push({ text: `ckpt: warning: checkpoint/pagemap-${r.pid}.img: pid ${r.pid}: ${size} of ${what} missing: holes in ${safe(path)} (${where})`, partial: true });
+      out.push({ text: `ckpt: warning: ${imageMember(`pagemap-${r.pid}.img`)}: pid ${r.pid}: ${size} of ${what} missing: holes in ${safe(path)} (${where})`, partial: true });
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { decodeImages, openSource, stringifyJson } from '../../node/index.js';
+import { decodeImages, imageName, openSource, stringifyJson } from '../../node/index.js';
 import { out } from '../io.js';
 
 interface DecodeArgs {
@@ -27,7 +27,7 @@ export const decodeCommand: CommandModule<object, DecodeArgs> = {
     try {
       const decoded = await decodeImages(source, args.image ?? [], { pretty: !args.numeric, critTaskStateNames: args['crit-task-names'] });
       const single = decoded.size === 1 && ((args.image?.length ?? 0) === 1 || (await source.entries()).filter((e) => e.path.endsWith('.img') || /(^|\/)stats-(dump|restore)$/.test(e.path)).length === 1);
-      const value = single ? [...decoded.values()][0] : Object.fromEntries([...decoded].map(([k, v]) => [k.replace(/^checkpoint\//, ''), v]));
+      const value = single ? [...decoded.values()][0] : Object.fromEntries([...decoded].map(([k, v]) => [imageName(k) ?? k, v]));
       await out(stringifyJson(value, args.pretty) + '\n');
     } finally {
       await source.close();

@@ -9,6 +9,8 @@ import {
   compileRegex,
   createAtomicFile,
   Hexdump,
+  imageName,
+  isImageMember,
   type Literal,
   literalSetMatcher,
   type MapsFilter,
@@ -236,7 +238,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
         return;
       }
       const ck = await Checkpoint.open(source);
-      if (!ck.images.entries.some((e) => /^checkpoint\/pagemap-\d+\.img$/.test(e.path))) {
+      if (!ck.images.entries.some((e) => isImageMember(e.path) && /^pagemap-\d+\.img$/.test(imageName(e.path)!))) {
         throw new CkptError('no memory images in it (no checkpoint/pagemap-<pid>.img): nothing for memparse', source.label);
       }
       const memory = await CheckpointMemory.load(ck.images, { pageSize: ps });
