@@ -14,6 +14,17 @@ import {
 import { out, reportFailure, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
+/**
+ * One renderer per --format (its key is the choice): adding a format is one entry here. `each`
+ * prints a checkpoint as soon as it is read (tree); `all` prints every checkpoint in one document
+ * at the end (JSON).
+ */
+const RENDERERS: Record<'tree' | 'json', { each: (input: InspectInput, shown: InspectOptions) => string } | { all: (inputs: InspectInput[], o: InspectOptions) => string }> = {
+  tree: { each: (input, shown) => inspectTree(input, shown) },
+  json: { all: (inputs, o) => inspectJson(inputs, o) },
+};
+type InspectFormat = keyof typeof RENDERERS;
+
 interface InspectArgs {
   checkpoint: string[];
   'ps-tree': boolean;
@@ -26,7 +37,7 @@ interface InspectArgs {
   metadata: boolean;
   all: boolean;
   pid?: number;
-  format: 'tree' | 'json';
+  format: InspectFormat;
 }
 
 export function inspectOptions(args: InspectArgs): InspectOptions {
@@ -73,7 +84,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('metadata', { type: 'boolean', default: false, describe: 'pod, namespace, annotations (JSON-valued ones expanded), deleted files' })
       .option('all', { type: 'boolean', default: false, describe: 'everything above' })
       .option('pid', { alias: 'p', type: 'number', describe: 'only the process tree below this pid (implies --ps-tree; a thread id means its process)' })
-      .option('format', { type: 'string', choices: ['tree', 'json'] as const, default: 'tree' as const, describe: 'output format' })
+      .option('format', { type: 'string', choices: Object.keys(RENDERERS) as InspectFormat[], default: 'tree' as InspectFormat, describe: 'output format' })
       .example('$0 inspect checkpoint.tar --ps-tree', 'the process tree')
       .example('$0 inspect checkpoint.tar --all --format json', "everything, as JSON with checkpointctl's field names")
       .example('$0 inspect checkpoint.tar --pid 9 --ps-tree-cmd --ps-tree-env', "one process's command line and environment"),
@@ -98,12 +109,13 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
           const shown = optionsFor(ck, o);
           const input = await collectInspectInput(ck, shown);
           if (shown.pid !== o.pid) input.pid = shown.pid;
-          if (args.format === 'json') {
+          const render = RENDERERS[args.format];
+          if ('each' in render) {
+            await out(render.each(input, shown));
+            warnProblems(ck.problems, several ? ck.label : undefined);
+          } else {
             inputs.push(input);
             kept = true;
-          } else {
-            await out(inspectTree(input, shown));
-            warnProblems(ck.problems, several ? ck.label : undefined);
           }
         } catch (e) {
           if (!(e instanceof CkptError)) throw e;
@@ -112,8 +124,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
           if (!kept) await ck.close();
         }
       }
-      if (args.format === 'json') {
-        const text = inspectJson(inputs, o);
+      const render = RENDERERS[args.format];
+      if ('all' in render) {
+        const text = render.all(inputs, o);
         for (const i of inputs) warnProblems(i.checkpoint.problems, several ? i.checkpoint.label : undefined);
         await out(text);
       }
