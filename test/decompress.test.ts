@@ -163,6 +163,18 @@ describe('gzip in a worker: members, headers and bad input', () => {
     }
     throw new Error('expected a CkptError');
   }
+  /** Damage part-way is salvaged: what lies before it is read, the damage is reported by the source. */
+  async function damage(p: string): Promise<{ file: string; offset: number | null; message: string }> {
+    const s = await openSource(p, { decompression: 'worker' });
+    try {
+      await readFiles(s, () => true);
+      const d = s.damage?.() ?? [];
+      expect(d).toHaveLength(1);
+      return d[0]!;
+    } finally {
+      await s.close();
+    }
+  }
   const gz = () => zlib.gzipSync(tar);
 
   it('reads concatenated members (gzip -c a b > ab.gz) and ignores zero padding after the last', async () => {
@@ -198,11 +210,10 @@ describe('gzip in a worker: members, headers and bad input', () => {
 
   it('truncated inside the data, and inside the trailer', async () => {
     const b = gz();
-    const e = await failure(write('trunc.tar.gz', b.subarray(0, Math.floor(b.length * 0.6))));
-    expect(e.message).toMatch(/truncated gzip data/);
-    expect(e.offset).toBe(Math.floor(b.length * 0.6));
-    const t = await failure(write('trunc-trailer.tar.gz', b.subarray(0, b.length - 3)));
-    expect(t.message).toMatch(/truncated gzip trailer/);
+    const e = await damage(write('trunc.tar.gz', b.subarray(0, Math.floor(b.length * 0.6))));
+    expect(e.message).toMatch(new RegExp(`truncated gzip data.* at byte ${Math.floor(b.length * 0.6)} of the gzip file`));
+    const t = await damage(write('trunc-trailer.tar.gz', b.subarray(0, b.length - 3)));
+    expect(t.message).toMatch(/truncated gzip trailer.*after the end of the tar: every member was read whole/);
     expect(t.offset).toBe(b.length - 8);
   });
 
@@ -217,8 +228,8 @@ describe('gzip in a worker: members, headers and bad input', () => {
 
   it('bytes after the last member that are not a gzip member', async () => {
     const b = gz();
-    const e = await failure(write('garbage.tar.gz', Buffer.concat([b, Buffer.from('trailing garbage')])));
-    expect(e.message).toMatch(/not a gzip member \(bad magic\)/);
+    const e = await damage(write('garbage.tar.gz', Buffer.concat([b, Buffer.from('trailing garbage')])));
+    expect(e.message).toMatch(/not a gzip member \(bad magic\).*after the end of the tar/);
     expect(e.offset).toBe(b.length);
   });
 

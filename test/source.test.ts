@@ -9,6 +9,7 @@ import { CompressedTarSource } from '../src/node/compressed-tar.js';
 import { readFiles, tarBytesSource } from '../src/source/memory.js';
 import { detectFormat } from '../src/source/compression.js';
 import { CkptError } from '../src/errors.js';
+import type { CheckpointSource, SourceDamage } from '../src/source/types.js';
 
 const fixture = (n: string) => join(__dirname, '..', 'testdata', n);
 const FIXTURES = ['procs', 'net', 'files'].filter((f) => existsSync(fixture(`podman/${f}-none.tar`)));
@@ -123,32 +124,52 @@ describe('bad input names the file and the byte offset', () => {
     throw new Error('expected a CkptError');
   }
 
-  it('a truncated uncompressed archive: the member that runs past the end, and its header offset', async () => {
+  /** Salvage: an archive damaged part-way opens; what lies before the damage is read, the source says where it is. */
+  async function damage(path: string, options: Parameters<typeof openSource>[1] = {}): Promise<{ entries: Awaited<ReturnType<CheckpointSource['entries']>>; damage: readonly SourceDamage[] }> {
+    const s = await openSource(path, options);
+    try {
+      await readFiles(s, () => true);
+      return { entries: await s.entries(), damage: s.damage?.() ?? [] };
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('a truncated uncompressed archive: the member cut short is kept with its intact bytes, the damage names it and the end', async () => {
     const p = join(dir, 'trunc.tar');
-    writeFileSync(p, base.subarray(0, Math.floor(base.length / 2) + 7));
-    const e = await failure(p);
-    expect(e.file).toBe(p);
-    expect(e.message).toMatch(/runs past the end|truncated/);
-    expect(e.offset! % 512).toBe(0);
+    const n = Math.floor(base.length / 2) + 7;
+    writeFileSync(p, base.subarray(0, n));
+    const r = await damage(p);
+    expect(r.damage).toHaveLength(1);
+    const d = r.damage[0]!;
+    expect(d.offset).toBe(n);
+    expect(d.message).toMatch(/the archive ends inside it: \d+ of \d+ bytes intact/);
+    const last = r.entries[r.entries.length - 1]!;
+    expect(last.path).toBe(d.file);
+    expect(last.size).toBe(d.intact);
   });
 
   it('a truncated gzip archive', async () => {
     const gz = readFileSync(fixture(`podman/${FIXTURES[0]}-gzip.tar`));
     const p = join(dir, 'trunc.tar.gz');
     writeFileSync(p, gz.subarray(0, Math.floor(gz.length * 0.6)));
-    const e = await failure(p);
-    expect(e.file).toBe(p);
-    expect(e.offset).toBeTypeOf('number');
+    const r = await damage(p);
+    expect(r.damage).toHaveLength(1);
+    expect(r.damage[0]!.offset).toBeTypeOf('number');
+    expect(r.damage[0]!.message).toMatch(/gzip/);
   });
 
   it('a truncated zstd archive, native and pure-JS decoders alike', async () => {
     const zs = readFileSync(fixture(`podman/${FIXTURES[0]}-zstd.tar`));
     const p = join(dir, 'trunc.tar.zst');
     writeFileSync(p, zs.subarray(0, Math.floor(zs.length * 0.6)));
-    const e = await failure(p);
-    expect(e.file).toBe(p);
-    const s = await openSource(p, { forceZstdFallback: true });
-    await expect(readFiles(s, () => true)).rejects.toBeInstanceOf(CkptError);
+    const native = await damage(p);
+    const js = await damage(p, { forceZstdFallback: true });
+    for (const r of [native, js]) {
+      expect(r.damage).toHaveLength(1);
+      expect(r.damage[0]!.message).toMatch(/zstd/);
+    }
+    expect(js.entries.map((e) => e.path)).toEqual(native.entries.map((e) => e.path));
   });
 
   it('a file that is not a tar', async () => {
@@ -166,9 +187,10 @@ describe('bad input names the file and the byte offset', () => {
     const second = 512 + Math.ceil(firstSize / 512) * 512;
     b[second + 1] ^= 0xff; // a byte of the second member's name
     writeFileSync(p, b);
-    const e = await failure(p);
-    expect(e.message).toContain('checksum');
-    expect(e.offset).toBe(second);
+    // the first member stands (salvage); the damage names the archive and the header's offset
+    const r = await damage(p);
+    expect(r.entries).toHaveLength(1);
+    expect(r.damage).toEqual([{ file: p, offset: second, message: 'tar header checksum mismatch (not a tar archive, or corrupt): the members from here on are not read' }]);
   });
 
   it('an empty file and a missing one', async () => {

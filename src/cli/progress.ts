@@ -76,6 +76,7 @@ export function withProgress(source: CheckpointSource): Progress {
     },
     stream: (path) => counted(source.stream(path)),
     walk: (want, visit) => source.walk(want, (e, body) => visit(e, counted(body))),
+    damage: () => source.damage?.() ?? [],
     close: () => source.close(),
   };
   return {

@@ -64,7 +64,14 @@ export class Checkpoint {
    * this list is non-empty exits with the partial-result code (4) after one warning line per entry.
    */
   get problems(): readonly CheckpointProblem[] {
-    return this._problems;
+    // the source's damage first (an archive cut short or corrupt part-way: the cause of what else
+    // is missing), as found by its passes so far
+    const damage = this.images.source.damage?.() ?? [];
+    if (damage.length === 0) return this._problems;
+    const first: CheckpointProblem[] = damage.map((d) => ({ kind: 'damaged', file: d.file, offset: d.offset, message: d.message }));
+    const key = (p: CheckpointProblem) => `${p.file}\0${p.offset}\0${p.message}`;
+    const seen = new Set(first.map(key));
+    return [...first, ...this._problems.filter((p) => !seen.has(key(p)))];
   }
 
   /** Records a missing or damaged part once (same file, offset and message: recorded once). */

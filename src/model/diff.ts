@@ -254,6 +254,7 @@ function bind(source: CheckpointSource): CheckpointSource {
     readRange: (p, o, n, into) => source.readRange(p, o, n, into),
     stream: (p) => source.stream(p),
     walk: (w, v) => source.walk(w, v),
+    damage: () => source.damage?.() ?? [],
     close: () => source.close(),
   };
 }

@@ -31,12 +31,24 @@ export class ImageSet {
   /** Files over WHOLE_FILE_LIMIT (not read), by path: built when first needed. */
   private oversize?: Map<string, number>;
 
+  /** Every entry of the archive, in archive order (a member cut short: the size of its intact bytes). */
+  readonly entries: SourceEntry[];
+
   private constructor(
     readonly source: CheckpointSource,
-    /** Every entry of the archive, in archive order. */
-    readonly entries: SourceEntry[],
+    entries: SourceEntry[],
     private readonly files: Map<string, Uint8Array>,
-  ) {}
+  ) {
+    // salvage: a member the archive's damage cut short is not decoded (an image cut short is a
+    // damaged image, reported by the source), and it counts with the bytes that are there
+    const cut = new Map<string, number | undefined>();
+    for (const d of source.damage?.() ?? []) cut.set(d.file, d.intact);
+    if (cut.size) {
+      for (const p of cut.keys()) files.delete(p);
+      entries = entries.map((e) => (cut.get(e.path) !== undefined && cut.get(e.path)! < e.size ? { ...e, size: cut.get(e.path)! } : e));
+    }
+    this.entries = entries;
+  }
 
   /** An ImageSet over files already collected (e.g. by a search's own pass over the archive). */
   static fromFiles(source: CheckpointSource, entries: SourceEntry[], files: Map<string, Uint8Array>): ImageSet {
@@ -56,7 +68,9 @@ export class ImageSet {
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
     // a checkpoint/ directory, even empty (metadata only: show and list work, the rest says what is missing)
-    if (!options.allowEmpty && !entries.some((e) => e.path === CHECKPOINT_DIR || inCheckpointDir(e.path))) {
+    // (an archive cut short before its checkpoint/ directory: the metadata before the damage is shown)
+    const cutShort = (source.damage?.().length ?? 0) > 0 && entries.some((e) => METADATA_FILES.has(e.path));
+    if (!options.allowEmpty && !cutShort && !entries.some((e) => e.path === CHECKPOINT_DIR || inCheckpointDir(e.path))) {
       throw new CkptError('no checkpoint/ directory in it: not a container checkpoint', source.label);
     }
     return new ImageSet(source, entries, files);

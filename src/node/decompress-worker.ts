@@ -196,6 +196,10 @@ try {
     // a Failure is bad data; anything else is the file system (open, read)
     const io = !(e instanceof Failure);
     const f = io ? new Failure(e && e.code || (e && e.message) || String(e), filePos) : e;
+    // what was decompressed before the damage is handed over first (a copy cut short: salvage)
+    if (!io && slotOff > 0) {
+      try { publish(false, 0, 0, 0); } catch { /* cancelled: nobody reads it */ }
+    }
     parentPort.postMessage({ reason: f.reason, offset: f.offset, io });
     Atomics.store(ctrl, STATE, 2);
   }

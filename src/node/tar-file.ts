@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { CkptError } from '../errors.js';
 import { BaseSource, notFound } from '../source/base.js';
 import { indexTar, tarEntries, type TarEntry } from '../source/tar.js';
-import type { SourceEntry } from '../source/types.js';
+import type { SourceDamage, SourceEntry } from '../source/types.js';
 import { CHUNK, fileSha256, passHash, readFileChunks, teeChunks } from './file-io.js';
 
 /** An uncompressed tar on disk: indexed once by its headers, entries read at their offsets. */
@@ -16,9 +16,15 @@ export class TarFileSource extends BaseSource {
     private readonly handle: fsp.FileHandle,
     private readonly index: TarEntry[],
     private sha256?: string,
+    private readonly damaged: SourceDamage[] = [],
   ) {
     super();
     for (const e of index) this.byPath.set(e.path, e);
+  }
+
+  /** Where the archive is cut short or corrupt (found by the index: salvage reads what lies before). */
+  damage(): readonly SourceDamage[] {
+    return this.damaged;
   }
 
   /** The archive's SHA-256: from the opening read with `hashArchive`, else read for it. */
@@ -28,23 +34,33 @@ export class TarFileSource extends BaseSource {
 
   static async open(file: string, size: number, options: { hashArchive?: boolean } = {}): Promise<TarFileSource> {
     const handle = await fsp.open(file, 'r');
+    const damaged: SourceDamage[] = [];
+    const onDamage = (d: SourceDamage) => void damaged.push(d);
     try {
       if (options.hashArchive) {
         // one sequential read of every byte: the index from the headers, the hash from all of it
         let sha: string | undefined;
         const index: TarEntry[] = [];
         const chunks = teeChunks(readFileChunks(file), passHash((hex) => (sha = hex)));
-        for await (const { entry, header } of tarEntries(chunks, file)) index.push({ ...entry, headerOffset: header.headerOffset, dataOffset: header.dataOffset });
+        for await (const { entry, header, body } of tarEntries(chunks, file, { onDamage })) {
+          index.push({ ...entry, headerOffset: header.headerOffset, dataOffset: header.dataOffset });
+          // read the body here, so that a member cut short is listed with the bytes that are there
+          if (entry.type === 'file') for await (const _ of body);
+        }
         if (index.length === 0) throw new CkptError('empty or truncated tar archive', file, 0);
-        return new TarFileSource(file, handle, index, sha ?? (await fileSha256(file)));
+        for (const d of damaged) {
+          const i = d.intact !== undefined ? index.findIndex((e) => e.path === d.file) : -1;
+          if (i >= 0) index[i] = { ...index[i]!, size: d.intact! };
+        }
+        return new TarFileSource(file, handle, index, sha ?? (await fileSha256(file)), damaged);
       }
       const readAt = async (offset: number, length: number) => {
         const buf = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buf, 0, length, offset);
         return buf.subarray(0, bytesRead);
       };
-      const index = await indexTar(readAt, size, file);
-      return new TarFileSource(file, handle, index);
+      const index = await indexTar(readAt, size, file, onDamage);
+      return new TarFileSource(file, handle, index, undefined, damaged);
     } catch (e) {
       await handle.close();
       throw e;

@@ -12,7 +12,7 @@ import { detectFormat, gunzipStream, zstdDecompressFallback } from './compressio
 import { BaseSource, notFound } from './base.js';
 import { StreamedTarSource } from './streamed-tar.js';
 import { indexTar, BLOCK, type TarEntry } from './tar.js';
-import type { CheckpointSource, SourceEntry } from './types.js';
+import type { CheckpointSource, SourceDamage, SourceEntry } from './types.js';
 
 /** What this module needs of a ReadableStream reader (DOM and Node typings differ). */
 interface ByteStreamReader {
@@ -103,9 +103,15 @@ export class BlobTarSource extends BaseSource {
     private readonly blob: BlobLike,
     private readonly index: TarEntry[],
     private readonly options: BlobSourceOptions,
+    private readonly damaged: SourceDamage[] = [],
   ) {
     super();
     for (const e of index) this.byPath.set(e.path, e);
+  }
+
+  /** Where the archive is cut short or corrupt (salvage: what lies before it is read). */
+  damage(): readonly SourceDamage[] {
+    return this.damaged;
   }
 
   static async open(blob: BlobLike, label: string, options: BlobSourceOptions = {}): Promise<BlobTarSource> {
@@ -118,7 +124,9 @@ export class BlobTarSource extends BaseSource {
       }
       return cache.subarray(offset - cacheAt, Math.min(cache.length, offset - cacheAt + length));
     };
-    return new BlobTarSource(label, blob, await indexTar(readAt, blob.size, label), options);
+    const damaged: SourceDamage[] = [];
+    const index = await indexTar(readAt, blob.size, label, (d) => void damaged.push(d));
+    return new BlobTarSource(label, blob, index, options, damaged);
   }
 
   async entries(): Promise<SourceEntry[]> {

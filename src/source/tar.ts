@@ -5,7 +5,7 @@
  * body at fault.
  */
 import { CkptError } from '../errors.js';
-import type { SourceEntry } from './types.js';
+import type { SourceDamage, SourceEntry } from './types.js';
 
 export const BLOCK = 512;
 
@@ -247,36 +247,65 @@ export type ReadAt = (offset: number, length: number) => Promise<Uint8Array>;
 
 /**
  * Builds the index of an uncompressed tar by reading its headers only; data is skipped. `total`
- * is the archive's size, used to report entries that run past its end.
+ * is the archive's size, used to report entries that run past its end. With `onDamage` (salvage),
+ * an archive cut short or with a corrupt header part-way is indexed up to the damage: a member cut
+ * short is listed with the bytes that are there, the damage is reported to `onDamage`, and only an
+ * archive with no intact member at all is an error.
  */
-export async function indexTar(readAt: ReadAt, total: number, label: string): Promise<TarEntry[]> {
+export async function indexTar(readAt: ReadAt, total: number, label: string, onDamage?: (d: SourceDamage) => void): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   const ext = new TarExtensions();
   let offset = 0;
+  // salvage: what follows `offset` is lost; the entries so far stand
+  const damaged = (d: SourceDamage, err: CkptError): TarEntry[] => {
+    if (!onDamage || entries.length === 0) throw err;
+    onDamage(d);
+    return entries;
+  };
   while (offset + BLOCK <= total) {
     const block = await readAt(offset, BLOCK);
-    const h = decodeHeader(block, label, offset);
+    let h: RawTarHeader | null;
+    try {
+      h = decodeHeader(block, label, offset);
+    } catch (e) {
+      if (!(e instanceof CkptError)) throw e;
+      return damaged({ file: label, offset, message: `${e.reason}: the members from here on are not read` }, e);
+    }
     if (h === null) return entries;
     const dataOffset = offset + BLOCK;
     let dataSize = h.size;
     if (ext.isExtension(h)) {
       if (h.size > MAX_EXTENSION_SIZE) throw new CkptError(`tar extension header of ${h.size} bytes is too large`, label, offset);
-      if (dataOffset + h.size > total) throw new CkptError('archive ends inside a tar extension header: truncated', label, offset);
+      if (dataOffset + h.size > total) {
+        const err = new CkptError('archive ends inside a tar extension header: truncated', label, offset);
+        return damaged({ file: label, offset: total, message: 'the archive ends inside a tar extension header: the member it names is missing' }, err);
+      }
       ext.take(h, await readAt(dataOffset, h.size), label, dataOffset);
     } else {
       const { path, size, type } = ext.apply(h, label, offset);
       // a PAX size (files over 8 GiB) replaces the header's, as in the streaming reader
       if (type === 'file') dataSize = size;
       if (dataOffset + dataSize > total) {
-        throw new CkptError(`tar entry "${path}" of ${dataSize} bytes runs past the end of the archive (${total} bytes): truncated`, label, offset);
+        const err = new CkptError(`tar entry "${path}" of ${dataSize} bytes runs past the end of the archive (${total} bytes): truncated`, label, offset);
+        if (onDamage && type === 'file') {
+          // the member cut short is kept with the bytes that are there (memory up to the damage)
+          const intact = total - dataOffset;
+          onDamage({ file: path, offset: total, intact, message: `the archive ends inside it: ${intact} of ${dataSize} bytes intact` });
+          entries.push({ path, size: intact, type, headerOffset: offset, dataOffset });
+          return entries;
+        }
+        return damaged({ file: path, offset: total, message: `the archive ends inside it (${dataSize} bytes)` }, err);
       }
       entries.push({ path, size: type === 'file' ? size : 0, type, headerOffset: offset, dataOffset });
     }
     offset = dataOffset + padded(dataSize);
   }
-  if (offset < total) throw new CkptError('truncated tar header at the end of the archive', label, offset);
+  if (offset < total) {
+    return damaged({ file: label, offset, message: 'the archive ends inside a tar header: the members from here on are missing' }, new CkptError('truncated tar header at the end of the archive', label, offset));
+  }
   // A tar without end-of-archive blocks: Go's writer always writes them, but accept the entries.
   if (entries.length === 0) throw new CkptError('empty or truncated tar archive', label, offset);
+  onDamage?.({ file: label, offset: Math.min(offset, total), message: 'the archive ends without an end-of-archive marker: members after this byte may be missing' });
   return entries;
 }
 
@@ -374,21 +403,41 @@ export interface StreamedTarEntry {
 
 /**
  * One streaming pass over a tar byte stream, as a generator of file entries. Whatever part of a
- * body the consumer leaves unread is skipped when it asks for the next entry.
+ * body the consumer leaves unread is skipped when it asks for the next entry. With
+ * `options.onDamage` (salvage), a stream that ends early or fails part-way (a copy cut short, a
+ * corrupt gzip or zstd stream) ends the pass instead of failing it: the body being read ends at
+ * the damage, the damage goes to `onDamage`, and the entries before it stand. Only damage before
+ * the first header is an error.
  */
 export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: string, options: TarStreamOptions = {}): AsyncGenerator<StreamedTarEntry> {
   const r = new ByteReader(stream);
   const ext = new TarExtensions();
+  const onDamage = options.onDamage;
+  // the reason of a decompressor's or reader's failure, for a damage message
+  // (a decompressor's error names the byte of the compressed file, which the message keeps)
+  const why = (e: unknown): string => {
+    if (!(e instanceof CkptError)) return e instanceof Error ? e.message : String(e);
+    return options.compression && e.offset !== undefined ? `${e.reason} at byte ${e.offset} of the ${options.compression.replace(/-compressed$/, '')} file` : e.reason;
+  };
   try {
     let sawHeader = false;
     // where the first header of the next member (extension headers included) starts
     let memberOffset = 0;
     for (;;) {
       const offset = r.position;
-      const block = await r.read(BLOCK);
+      let block: Uint8Array;
+      try {
+        block = await r.read(BLOCK);
+      } catch (e) {
+        if (!onDamage || !sawHeader || !(e instanceof CkptError)) throw e;
+        onDamage({ file: label, offset: r.position, message: `${why(e)}: the members from here on are missing` });
+        return;
+      }
       if (block.length === 0) {
         if (!sawHeader) throw new CkptError('empty archive', label, offset);
-        return; // no end-of-archive blocks; accept
+        // no end-of-archive blocks: Go's writer always writes them, so the archive may be cut short
+        onDamage?.({ file: label, offset, message: 'the archive ends without an end-of-archive marker: members after this byte may be missing' });
+        return;
       }
       let h: RawTarHeader | null;
       try {
@@ -397,33 +446,71 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
       } catch (e) {
         // what a decompressor gave is not a tar at all: say so, not "bad octal number"
         if (!sawHeader && e instanceof CkptError) throw new CkptError(`not a tar archive${options.compression ? ` (${options.compression})` : ''}`, label, 0);
+        if (onDamage && e instanceof CkptError) {
+          const cut = block.length < BLOCK;
+          onDamage({ file: label, offset, message: cut ? 'the archive ends inside a tar header: the members from here on are missing' : `${e.reason}: the members from here on are not read` });
+          return;
+        }
         throw e;
       }
       if (h === null) {
         // the end-of-archive marker: read what follows (padding to the record size) so that a
         // decompressor sees its stream's end and checks it (gzip's CRC-32 and size)
-        while ((await r.readSome(1 << 30)).length > 0);
+        try {
+          while ((await r.readSome(1 << 30)).length > 0);
+        } catch (e) {
+          if (!onDamage || !(e instanceof CkptError)) throw e;
+          onDamage({ file: label, offset: e.offset ?? null, message: `${e.reason} after the end of the tar: every member was read whole` });
+        }
         return;
       }
       sawHeader = true;
       const dataOffset = r.position;
       if (ext.isExtension(h)) {
         if (h.size > MAX_EXTENSION_SIZE) throw new CkptError(`tar extension header of ${h.size} bytes is too large`, label, offset);
-        const body = await r.read(h.size);
-        if (body.length < h.size) throw new CkptError('archive ends inside a tar extension header', label, r.position);
-        ext.take(h, body, label, dataOffset);
-        await skipExact(r, padded(h.size) - h.size, label, h.name);
+        let body: Uint8Array;
+        try {
+          body = await r.read(h.size);
+          if (body.length < h.size) throw new CkptError('archive ends inside a tar extension header', label, r.position);
+          ext.take(h, body, label, dataOffset);
+          await skipExact(r, padded(h.size) - h.size, label, h.name);
+        } catch (e) {
+          if (!onDamage || !(e instanceof CkptError)) throw e;
+          onDamage({ file: label, offset: r.position, message: `${why(e)}: the member it names and those after it are missing` });
+          return;
+        }
         continue;
       }
       const { entry: { path, size, type }, header } = ext.applyFull(h, label, offset, memberOffset);
       const dataSize = type === 'file' ? size : h.size;
       const entry: SourceEntry = { path, size: type === 'file' ? size : 0, type };
       let consumed = 0;
+      let broken = false;
+      // the member's data ends early: report it (salvage) or fail
+      const cut = (e: unknown): void => {
+        const reason = e === undefined ? 'the archive ends inside it' : `${why(e)}`;
+        if (!onDamage || (e !== undefined && !(e instanceof CkptError))) {
+          if (e !== undefined) throw e;
+          throw new CkptError(`archive ends inside "${path}" (${dataSize - (r.position - dataOffset)} of ${dataSize} bytes missing): truncated`, label, r.position);
+        }
+        broken = true;
+        const intact = Math.min(dataSize, r.position - dataOffset);
+        onDamage({ file: path, offset: dataOffset + intact, intact, message: `${reason}: ${intact} of ${dataSize} bytes intact` });
+      };
       if (type === 'file') {
         const body = (async function* () {
-          while (consumed < dataSize) {
-            const chunk = await r.readSome(Math.min(dataSize - consumed, 1 << 20));
-            if (chunk.length === 0) throw new CkptError(`archive ends inside "${path}" (${dataSize - consumed} of ${dataSize} bytes missing): truncated`, label, r.position);
+          while (consumed < dataSize && !broken) {
+            let chunk: Uint8Array;
+            try {
+              chunk = await r.readSome(Math.min(dataSize - consumed, 1 << 20));
+            } catch (e) {
+              cut(e);
+              return;
+            }
+            if (chunk.length === 0) {
+              cut(undefined);
+              return;
+            }
             consumed += chunk.length;
             yield chunk;
           }
@@ -432,8 +519,29 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
       } else {
         yield { entry, body: (async function* () {})(), header };
       }
-      await skipExact(r, dataSize - consumed, label, path);
-      await skipExact(r, padded(dataSize) - dataSize, label, path);
+      if (broken) return;
+      // skip what the consumer left of the body, then the padding
+      const left = dataSize - consumed;
+      if (left > 0) {
+        let got: number;
+        try {
+          got = await r.skip(left);
+        } catch (e) {
+          cut(e);
+          return;
+        }
+        if (got < left) {
+          cut(undefined);
+          return;
+        }
+      }
+      try {
+        await skipExact(r, padded(dataSize) - dataSize, label, path);
+      } catch (e) {
+        if (!onDamage || !(e instanceof CkptError)) throw e;
+        onDamage({ file: label, offset: r.position, message: `${why(e)}: the members from here on are missing` });
+        return;
+      }
       memberOffset = r.position;
     }
   } finally {
@@ -448,6 +556,8 @@ export async function* tarEntries(stream: AsyncIterable<Uint8Array>, label: stri
 export interface TarStreamOptions {
   /** How the stream was compressed, for messages: e.g. `gzip-compressed`. */
   compression?: string;
+  /** Salvage: damage part-way ends the pass (reported here) instead of failing it (see tarEntries). */
+  onDamage?: (d: SourceDamage) => void;
 }
 
 export async function walkTarStream(

@@ -13,6 +13,20 @@ export interface SourceEntry {
   readonly type: 'file' | 'directory' | 'symlink' | 'other';
 }
 
+/**
+ * A part of a source that could not be read whole: an archive cut short or corrupt from some byte
+ * on. The source still offers everything before it (salvage); `file` is the member cut (or the
+ * archive itself when the damage lies between members), `offset` the byte of the (decompressed)
+ * tar stream where the readable data ends, `intact` the bytes of the member still readable.
+ */
+export interface SourceDamage {
+  readonly file: string;
+  readonly offset: number | null;
+  readonly message: string;
+  /** For a member cut short: how many of its bytes are intact (its entry's size is this). */
+  readonly intact?: number;
+}
+
 export interface CheckpointSource {
   /** What to name in messages: the path the user gave, or a label for in-memory bytes. */
   readonly label: string;
@@ -48,6 +62,12 @@ export interface CheckpointSource {
    * full decompression pass), so asking costs nothing more; otherwise the file is read for it.
    */
   archiveSha256?(): Promise<string | null>;
+  /**
+   * The damage found so far (an archive cut short or corrupt part-way): the source gives what lies
+   * before it, as if the archive ended there. Empty for an intact source. A compressed archive's
+   * damage is known after the first full pass (opening a Checkpoint makes one).
+   */
+  damage?(): readonly SourceDamage[];
   /** Release file handles. */
   close(): Promise<void>;
 }

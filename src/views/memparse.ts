@@ -53,7 +53,7 @@ export function regionHeader(r: MemoryRegion): string {
 /** A run of addresses that is not in the checkpoint, in the dump. */
 export function missingLine(run: MemoryRun, pageSize: number): string {
   const n = Number(run.end - run.start);
-  const why = run.reason === 'in-parent' ? 'in the parent checkpoint, which is not here' : run.reason === 'lazy' ? 'lazy pages, not stored' : run.reason === 'unmapped' ? 'not mapped' : 'not dumped';
+  const why = run.reason === 'in-parent' ? 'in the parent checkpoint, which is not here' : run.reason === 'lazy' ? 'lazy pages, not stored' : run.reason === 'damaged' ? 'lost: the archive is cut short or damaged before them' : run.reason === 'unmapped' ? 'not mapped' : 'not dumped';
   const size = n % pageSize === 0 ? (n === pageSize ? '1 page' : `${n / pageSize} pages`) : `${n} bytes`;
   return `${run.start.toString(16).padStart(16, '0')}  -- ${size} ${why} --\n`;
 }

@@ -141,7 +141,7 @@ function gapLines(path: string, r: CoreReport, haveRootfs: boolean): { text: str
       const hint = haveRootfs ? 'not in the checkpoint nor in --rootfs' : 'not in the checkpoint (give --rootfs)';
       out.push({ text: `ckpt: note: ${safe(path)}: pid ${r.pid}: ${size} of ${safe(e.path ?? '')} ${hint}: left out of the core, gdb reads them from the file under 'set sysroot' (${where})`, partial: false });
     } else {
-      const what = e.reason === 'lazy' ? 'lazy pages (kept by a page server, not in the images)' : 'pages kept in the parent images (give --parent DIR)';
+      const what = e.reason === 'lazy' ? 'lazy pages (kept by a page server, not in the images)' : e.reason === 'damaged' ? 'pages lost where the archive is cut short or damaged' : 'pages kept in the parent images (give --parent DIR)';
       out.push({ text: `ckpt: warning: ${imageMember(`pagemap-${r.pid}.img`)}: pid ${r.pid}: ${size} of ${what} missing: holes in ${safe(path)} (${where})`, partial: true });
     }
   }

@@ -345,7 +345,9 @@ async function search(
     else await write((n === 0 ? matchHeader({ colour, rule: typeof m.tag === 'string' }) : '') + matchLine(m, { colour }));
     n++;
   }
-  if (memory) warnProblems(memory.problems);
+  // the archive's damage (a copy cut short: what lies past it was not searched), then the memory's
+  const damage = (source.damage?.() ?? []).map((d) => ({ kind: 'damaged' as const, file: d.file, offset: d.offset, message: d.message }));
+  warnProblems([...damage, ...(memory?.problems ?? [])]);
   if (stopped) process.stderr.write(`ckpt: note: stopped after ${n} matches (--max-matches ${max}); there are more\n`);
   if (json) await write(n === 0 ? '[]\n' : '\n]\n');
   else if (ndjson) return;

@@ -113,7 +113,9 @@ export type CoreGapReason =
   /** PE_PARENT pages without the parent images */
   | 'in parent'
   /** lazy pages (served by a page server, not stored) */
-  | 'lazy';
+  | 'lazy'
+  /** pages past the point where the archive is cut short or corrupt (a salvaged archive) */
+  | 'damaged';
 
 export interface CoreGap {
   start: bigint;
@@ -235,7 +237,7 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
         }
       } else if (p.reason === 'in-parent' && parentPagemap) {
         sources.push({ kind: 'parent', at: p.at, length: p.length });
-      } else if (p.reason === 'in-parent' || p.reason === 'lazy') {
+      } else if (p.reason === 'in-parent' || p.reason === 'lazy' || p.reason === 'damaged') {
         holes.push({ start: p.at, end: p.at + BigInt(p.length), reason: reasonOf(p.reason) });
       }
     }
@@ -367,7 +369,7 @@ export async function writeCore(process: Process, sink: CoreSink, options: Write
     for (const w of parentWants) {
       for (const p of parentPagemap.locate(w.at, w.length)) {
         if (p.kind === 'file') fromParent.push(...cut(p, blockSize));
-        else if (p.kind === 'missing') addGap(gaps, { start: p.at, end: p.at + BigInt(p.length), reason: p.reason === 'lazy' ? 'lazy' : 'in parent' });
+        else if (p.kind === 'missing') addGap(gaps, { start: p.at, end: p.at + BigInt(p.length), reason: reasonOf(p.reason) });
       }
     }
     const at = new Map<FilePiece, number>();
@@ -449,7 +451,7 @@ class CoalescingWriter {
 }
 
 function reasonOf(r: MissingReason): CoreGapReason {
-  return r === 'lazy' ? 'lazy' : 'in parent';
+  return r === 'lazy' ? 'lazy' : r === 'damaged' ? 'damaged' : 'in parent';
 }
 
 function addGap(gaps: CoreGap[], g: CoreGap): void {

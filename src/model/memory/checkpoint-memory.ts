@@ -529,14 +529,18 @@ export class CheckpointMemory {
     const im = this.images;
     const ps = this.pageSize;
     const paths = new Set(im.imagePaths());
-    const entryPaths = new Set(im.entries.map((e) => e.path));
+    const entrySizes = new Map(im.entries.map((e) => [e.path, e.size]));
     const pagemapOf = (image: string): PageMap | undefined => {
       const img = im.image(image);
       if (!img || img.magic !== 'PAGEMAP') return undefined;
       const pm = PageMap.fromEntries(img.file, img.entries, ps);
-      if (!entryPaths.has(pm.pagesFile) && pm.dataBytes > 0) {
-        // pages file absent: every present page is reported missing by the reads that need it
-      }
+      // pages file absent: every present page is reported missing by the reads that need it;
+      // cut short (a damaged archive, salvaged): the pages past its end are missing as 'damaged'
+      // (or missing because the archive ends before it: every page of it is 'damaged')
+      const size = entrySizes.get(pm.pagesFile);
+      const damage = im.source.damage?.() ?? [];
+      if (size === undefined && damage.length) pm.intactBytes = 0;
+      else if (size !== undefined && size < pm.dataBytes && damage.some((d) => d.file === pm.pagesFile)) pm.intactBytes = size;
       pm.parent = parents.get(imageName(img.file));
       return pm;
     };

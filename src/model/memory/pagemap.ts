@@ -42,7 +42,9 @@ export type MissingReason =
   /** the page lives in a parent (pre-dump) image that is not in this checkpoint */
   | 'in-parent'
   /** a lazy page (PE_LAZY without PE_PRESENT): served by a page server, not stored */
-  | 'lazy';
+  | 'lazy'
+  /** the page's bytes lie past the point where the archive is cut short or corrupt */
+  | 'damaged';
 
 /** Where a piece of a requested range lives. */
 export type Piece =
@@ -71,6 +73,11 @@ export class PageMap {
   readonly dataBytes: number;
   /** The same pagemap in the parent (pre-dump) images, when those are in the checkpoint. */
   parent?: PageMap;
+  /**
+   * Bytes of the pages file that can be read, when the archive is cut short inside it (salvage):
+   * pages past this offset are missing with the reason 'damaged'. Infinity when the file is whole.
+   */
+  intactBytes = Infinity;
 
   constructor(
     /** Archive path of the pagemap image, e.g. `checkpoint/pagemap-1.img`. */
@@ -149,7 +156,10 @@ export class PageMap {
       const to = r.end < endKey ? r.end : endKey;
       const n = Number(to - pos);
       if (r.flags & PE_PRESENT) {
-        out.push({ kind: 'file', at: pos, length: n, file: this.pagesFile, offset: r.offset + Number(pos - r.start) });
+        const offset = r.offset + Number(pos - r.start);
+        const have = Math.max(0, Math.min(n, this.intactBytes - offset));
+        if (have > 0) out.push({ kind: 'file', at: pos, length: have, file: this.pagesFile, offset });
+        if (have < n) out.push({ kind: 'missing', at: pos + BigInt(have), length: n - have, reason: 'damaged' });
       } else if (r.flags & PE_PARENT) {
         if (this.parent) this.parent.locate(pos, n, out);
         else out.push({ kind: 'missing', at: pos, length: n, reason: 'in-parent' });
@@ -171,7 +181,7 @@ export class PageMap {
       const a = r.start > from ? r.start : from;
       const b = r.end < to ? r.end : to;
       if (b <= a) continue;
-      if (r.flags & PE_PRESENT) n += b - a;
+      if (r.flags & PE_PRESENT) n += this.intactBytes === Infinity ? b - a : BigInt(Math.max(0, Math.min(Number(b - a), this.intactBytes - (r.offset + Number(a - r.start)))));
       else if (r.flags & PE_PARENT && this.parent) n += BigInt(this.parent.pagesWithData(a, b)) * BigInt(this.pageSize);
     }
     return Number(n / BigInt(this.pageSize));
