@@ -80,8 +80,30 @@ describe.each(['none', 'gzip', 'zstd'])('CheckpointMemory (procs-%s.tar)', (form
     try {
       for (const s of facts.secrets) {
         const got = await memory.forPid(s.pid).read(BigInt(s.addr), s.len);
-        expect(latin1(got), `${s.kind} at ${s.addr}`).toBe(s.marker);
+        expect(latin1(got!), `${s.kind} at ${s.addr}`).toBe(s.marker);
       }
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('a read of bytes not in the checkpoint is undefined, not zeros (false evidence); readDetailed names them', async () => {
+    const { source, memory } = await memoryOf(format);
+    try {
+      const heap = facts.secrets.find((s) => s.kind === 'heap')!;
+      const p = memory.forPid(heap.pid);
+      const regions = p.regions();
+      // below the first region nothing is mapped
+      const first = regions[0]!.start;
+      expect(await p.read(first - 4096n, 16)).toBeUndefined();
+      // a range that runs from the secret into unmapped space: undefined as a whole
+      const region = p.regionAt(BigInt(heap.addr))!;
+      const next = regions[regions.indexOf(region) + 1];
+      if (!next || next.start > region.end) expect(await p.read(region.end - 8n, 16)).toBeUndefined();
+      const d = await p.readDetailed(first - 4096n, 16);
+      expect(d.missing).toEqual([{ address: first - 4096n, length: 16, reason: 'unmapped' }]);
+      // what is there still reads
+      expect(latin1((await p.read(BigInt(heap.addr), heap.len))!)).toBe(heap.marker);
     } finally {
       await source.close();
     }

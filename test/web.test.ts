@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { decodeImage } from '../src/images/index.js';
 import { openSource } from '../src/node/index.js';
@@ -410,14 +411,21 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
     await page.close();
   });
 
-  it('a damaged archive gives a one-line error naming the file', async () => {
+  it('an archive cut short opens with what is intact and the damage listed; a file that is no checkpoint gives a one-line error naming it', async () => {
     const page = await ctx.newPage();
     await page.goto(PAGE_URL);
     const bytes = readFileSync(fixture('podman', 'procs-gzip.tar'));
     await page.setInputFiles('#file', { name: 'cut.tar.gz', mimeType: 'application/gzip', buffer: bytes.subarray(0, bytes.length >> 1) });
+    await page.waitForFunction(() => document.body.dataset.state === 'open', null, { timeout: 60_000 });
+    const damage = (await page.textContent('.problems')) ?? '';
+    expect(damage).toMatch(/Damaged or missing parts/);
+    expect(damage).toMatch(/at byte \d+: .*gzip/);
+    await page.goto(PAGE_URL);
+    await page.setInputFiles('#file', { name: 'junk.tar.gz', mimeType: 'application/gzip', buffer: gzipSync(Buffer.from('these are not the bytes you are looking for\n'.repeat(40))) });
     await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60_000 });
     const text = (await page.textContent('#status')) ?? '';
-    expect(text).toMatch(/^cut\.tar\.gz/);
+    expect(text).toMatch(/^junk\.tar\.gz/);
+    expect(text).toMatch(/not a tar archive/);
     expect(text).not.toMatch(/\n|at .*\.js:\d+/);
     await page.close();
   });

@@ -13,7 +13,7 @@ import { buildTasks, type TaskModel } from './processes.js';
 import { readCriuMounts } from './mounts.js';
 import { toNumber } from '../images/linux.js';
 import type { CheckpointProblem, CheckpointSizes, ContainerInfo, DumpStatistics, Mounts, Process, ProcessArguments, Socket } from './types.js';
-import { readProcessArguments } from './arguments.js';
+import { ArgumentsInPass, readProcessArguments } from './arguments.js';
 import { CheckpointMemory } from './memory/index.js';
 import { listRootfsChanges, rootfsDiffMembers, rootfsFileContent, type RootfsChanges, type RootfsMember } from './rootfs.js';
 import { portableSha256, type Sha256Factory } from '../source/hash.js';
@@ -23,6 +23,12 @@ export interface OpenCheckpointOptions {
   metadataOnly?: boolean;
   /** The SHA-256 used for content hashes (Node's `openCheckpointFile` passes its native one). */
   sha256?: Sha256Factory;
+  /**
+   * Also read every process's argv and environment in the opening pass (what `arguments()` gives
+   * then costs nothing more): on a compressed archive this saves the second decompression that
+   * `arguments()` would make. Ignored on random-access sources (positioned reads are cheap there).
+   */
+  arguments?: boolean;
 }
 
 export class Checkpoint {
@@ -50,7 +56,11 @@ export class Checkpoint {
    * sizes work, processes and mounts from CRIU's images are empty.
    */
   static async open(source: CheckpointSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
-    return new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly }), options.sha256);
+    const inPass = options.arguments && !options.metadataOnly && !source.randomAccess ? new ArgumentsInPass() : undefined;
+    const ck = new Checkpoint(await ImageSet.load(source, { metadataOnly: options.metadataOnly, alsoRead: inPass }), options.sha256);
+    const args = inPass?.result(ck.images);
+    if (args) ck._args = args;
+    return ck;
   }
 
   /** A checkpoint over images already read (e.g. by a pass that also hashed the pages files). */
@@ -165,7 +175,7 @@ export class Checkpoint {
     const noIds: number[] = [];
     const noFdinfo: { pid: number; file: string }[] = [];
     for (const p of processes) {
-      if (p.state === 'zombie' || p.state === 'dead') continue;
+      if (p.state === 'zombie') continue;
       const ids = this.images.imageEntries<{ ids?: { files_id?: number } }>(`core-${p.pid}.img`)[0]?.ids ?? this.images.imageEntries<{ files_id?: number }>(`ids-${p.pid}.img`)[0];
       if (!ids || ids.files_id === undefined) noIds.push(p.pid);
       else if (!has(`fdinfo-${ids.files_id}.img`)) noFdinfo.push({ pid: p.pid, file: imageMember(`fdinfo-${ids.files_id}.img`) });

@@ -7,7 +7,7 @@
 import { CkptError } from '../errors.js';
 import type { CheckpointSource, SourceEntry } from '../source/types.js';
 import { CHECKPOINT_DIR, imageMember, inCheckpointDir, MEMBERS } from '../source/layout.js';
-import { readFiles, tooLargeError, WHOLE_FILE_LIMIT } from '../source/memory.js';
+import { collectBody, tooLargeError, WHOLE_FILE_LIMIT } from '../source/memory.js';
 import { decodeImage, isProtobufImageMember, type CriuImage } from '../images/index.js';
 
 /** Engine metadata files read with the images (small JSON or text files at the archive top). */
@@ -25,6 +25,16 @@ const METADATA_FILES = new Set([
   imageMember(MEMBERS.dumpLog),
   imageMember(MEMBERS.statsDump),
 ]);
+
+/**
+ * Other members read in the same pass as the images (e.g. the pages holding command lines, so that
+ * a compressed archive is read once): `visit` gets each member `want` accepts, with the images
+ * read so far (members come in archive order: in a Podman archive the images precede the pages).
+ */
+export interface AlsoRead {
+  want(e: SourceEntry): boolean;
+  visit(e: SourceEntry, body: AsyncIterable<Uint8Array>, imagesSoFar: () => ImageSet): Promise<void>;
+}
 
 export class ImageSet {
   private readonly decoded = new Map<string, CriuImage>();
@@ -59,12 +69,21 @@ export class ImageSet {
    * Reads the protobuf images and metadata files of `source` in one pass. With `metadataOnly`,
    * only the engine's metadata files are read (for listings: container facts and sizes).
    */
-  static async load(source: CheckpointSource, options: { metadataOnly?: boolean; allowEmpty?: boolean } = {}): Promise<ImageSet> {
+  static async load(source: CheckpointSource, options: { metadataOnly?: boolean; allowEmpty?: boolean; alsoRead?: AlsoRead } = {}): Promise<ImageSet> {
     const seen: SourceEntry[] = [];
-    const files = await readFiles(source, (e) => {
-      seen.push(e);
-      return options.metadataOnly ? e.type === 'file' && METADATA_FILES.has(e.path) && e.size <= WHOLE_FILE_LIMIT : wanted(e);
-    });
+    const also = options.alsoRead;
+    const want = (e: SourceEntry) => (options.metadataOnly ? e.type === 'file' && METADATA_FILES.has(e.path) && e.size <= WHOLE_FILE_LIMIT : wanted(e));
+    const files = new Map<string, Uint8Array>();
+    await source.walk(
+      (e) => {
+        seen.push(e);
+        return want(e) || (also !== undefined && e.type === 'file' && also.want(e));
+      },
+      async (e, body) => {
+        if (want(e)) files.set(e.path, await collectBody(body, e.size, `${source.label}:${e.path}`));
+        else await also!.visit(e, body, () => new ImageSet(source, seen.slice(), new Map(files)));
+      },
+    );
     // walk reports every entry it passes; a random-access source can list them directly
     const entries = source.randomAccess ? await source.entries() : seen;
     // a checkpoint/ directory, even empty (metadata only: show and list work, the rest says what is missing)

@@ -89,7 +89,12 @@ export type DumpStatistics = Record<string, number>;
  * exited and not yet reaped (`zombie`: CRIU writes such a task as TASK_DEAD with its exit status).
  * `dead` is CRIU's TASK_DEAD for a task that is not known to be a zombie (not written by CRIU 4).
  */
-export type ProcessState = 'alive' | 'dead' | 'stopped' | 'zombie' | 'unknown';
+/**
+ * A task's state: `alive`, `stopped` (SIGSTOP and friends), `zombie` (exited, not reaped: CRIU
+ * records it as TASK_DEAD or TASK_ZOMBIE; `task_state` keeps CRIU's name), `unknown` (no core
+ * image, or a value CRIU does not define).
+ */
+export type ProcessState = 'alive' | 'stopped' | 'zombie' | 'unknown';
 
 export interface CapabilitySets {
   /** Names (CAP_CHOWN, …) of each set. */

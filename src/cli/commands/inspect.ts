@@ -97,7 +97,8 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       for (const path of args.checkpoint) {
         let ck: Checkpoint;
         try {
-          ck = await openCheckpointFile(path, { hashArchive: o.metadata });
+          // one pass over a compressed archive: the hash and the command lines read with the images
+          ck = await openCheckpointFile(path, { hashArchive: o.metadata, arguments: o.psTree && (o.psTreeCmd || o.psTreeEnv) });
         } catch (e) {
           // one unreadable checkpoint does not hide the others: one line for it, exit 1 at the end
           if (!(e instanceof CkptError)) throw e;

@@ -266,7 +266,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
         await write(JSON.stringify(regionsJson(pid, proc.regions(), state), null, 2) + '\n');
         return;
       }
-      if ((state === 'zombie' || state === 'dead') && proc.regions().length === 0) {
+      if (state === 'zombie' && proc.regions().length === 0) {
         await write(`Process ${pid}${comm ? ` (${safe(comm)})` : ''}: zombie: no memory (it has exited; only its exit status is in the checkpoint)\n`);
         return;
       }

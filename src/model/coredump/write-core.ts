@@ -508,7 +508,10 @@ async function buildNotes(
   let psargs = new Uint8Array(0);
   const argLen = Number(mm.mm_arg_end - mm.mm_arg_start);
   if (argLen > 0) {
-    const bytes = (await memory.forPid(pid).read(mm.mm_arg_start, Math.min(argLen, 79))).slice();
+    // what of it is in the checkpoint (a page of it not dumped: the bytes before it)
+    const r = await memory.forPid(pid).readDetailed(mm.mm_arg_start, Math.min(argLen, 79));
+    const have = r.missing.length ? Number(r.missing[0]!.address - mm.mm_arg_start) : r.bytes.length;
+    const bytes = r.bytes.slice(0, have);
     let n = bytes.length;
     while (n > 0 && bytes[n - 1] === 0) n--;
     for (let i = 0; i < n; i++) if (bytes[i] === 0) bytes[i] = 0x20;

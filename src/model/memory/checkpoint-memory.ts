@@ -103,7 +103,7 @@ export interface MissingRange {
 }
 
 export interface ReadResult {
-  /** The bytes; what is missing reads as zeros. */
+  /** The bytes; what is missing (see `missing`) is zeros here, which is why `missing` must be read too. */
   bytes: Uint8Array;
   /** Ranges that are not in the checkpoint, in address order. */
   missing: MissingRange[];
@@ -129,8 +129,12 @@ export interface ProcessMemory {
   regions(): MemoryRegion[];
   /** The region containing an address. */
   regionAt(address: bigint): MemoryRegion | undefined;
-  /** `length` bytes at `address`; pages not in the checkpoint read as zeros (see readDetailed). */
-  read(address: bigint, length: number): Promise<Uint8Array>;
+  /**
+   * `length` bytes at `address`, or undefined when any of them is not in the checkpoint (unmapped,
+   * not dumped, in a parent image, lazy, or past the damage of a salvaged archive): zeros there
+   * would be false evidence. `readDetailed` gives what is there with the missing ranges named.
+   */
+  read(address: bigint, length: number): Promise<Uint8Array | undefined>;
   /** Bytes plus the ranges that were not in the checkpoint. */
   readDetailed(address: bigint, length: number): Promise<ReadResult>;
   /**
@@ -292,8 +296,9 @@ class ProcessMemoryImpl implements ProcessMemory {
     }
   }
 
-  async read(address: bigint, length: number): Promise<Uint8Array> {
-    return (await this.readDetailed(address, length)).bytes;
+  async read(address: bigint, length: number): Promise<Uint8Array | undefined> {
+    const r = await this.readDetailed(address, length);
+    return r.missing.length === 0 ? r.bytes : undefined;
   }
 
   async readDetailed(address: bigint, length: number): Promise<ReadResult> {
