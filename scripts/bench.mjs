@@ -8,6 +8,7 @@
 //   CKPT_BENCH=/path/to/bench npm run bench    # bench-{none,gzip,zstd}.tar under that prefix
 //   node scripts/bench.mjs --runs 5 --no-node24
 //   node scripts/bench.mjs --indicators         # --search-file: 1,000 literals vs one (plain archive only)
+//   node scripts/bench.mjs --sweep              # every command, peak RSS and seconds (scripts/bench-sweep.mjs)
 //
 // Each figure is the median of --runs runs (default 3) after one warm-up run (page cache warm).
 // Peak RSS comes from GNU time (`/usr/bin/time -f %M`); without it, from the child's
@@ -37,6 +38,13 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 function archive(f) {
   return `${PREFIX}-${f}.tar`;
+}
+
+if (flag('--sweep')) {
+  // every command (show, inspect --all, memparse in all its modes, findings, memdump, coredump,
+  // recover, rootfs, diff) on the three archives under Node 20 and 24: peak RSS against 200 MB
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-sweep.mjs'), ...args.filter((a) => a !== '--sweep')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
 }
 
 if (flag('--indicators')) {
