@@ -76,13 +76,13 @@ describe('procs: process tree, states, threads, credentials', () => {
     const z = f.processes.find((x: { role: string }) => x.role === 'zombie');
     const zp = ck.process(z.pid)!;
     expect(zp.state).toBe('zombie');
-    expect(zp.task_state).toBe('dead'); // CRIU writes a zombie as TASK_DEAD
-    expect(zp.exit_status).toBe(z.exit_status);
-    expect(zp.exit_code).toBe(z.exit_status << 8);
+    expect(zp.taskState).toBe('dead'); // CRIU writes a zombie as TASK_DEAD
+    expect(zp.exitStatus).toBe(z.exit_status);
+    expect(zp.exitCode).toBe(z.exit_status << 8);
     expect(zp.threads.map((t) => t.tid)).toEqual([z.pid]); // not pstree's garbage thread list
     const s = f.processes.find((x: { role: string }) => x.role === 'stopped');
     expect(ck.process(s.pid)!.state).toBe('stopped');
-    expect(ck.process(s.pid)!.stop_signal).toBe(s.signal);
+    expect(ck.process(s.pid)!.stopSignal).toBe(s.signal);
     expect(ck.process(1)!.state).toBe('alive');
   });
 
@@ -92,7 +92,7 @@ describe('procs: process tree, states, threads, credentials', () => {
     expect(p.credentials?.capabilities.effective).toContain('CAP_NET_BIND_SERVICE');
     expect(p.credentials?.capabilities.effective).not.toContain('CAP_SYS_ADMIN');
     expect(p.credentials?.capabilities.masks.effective).toMatch(/^0x[0-9a-f]{16}$/);
-    expect(p.credentials?.no_new_privs).toBe(false);
+    expect(p.credentials?.noNewPrivs).toBe(false);
     expect(p.seccomp).toBe('filter');
     expect(p.exe).toBe('/ckpt-workload');
     expect(p.cwd).toBe('/');
@@ -136,8 +136,8 @@ describe('net: sockets', () => {
       expect(text(s.local)).toBe(t.local);
       expect(text(s.remote)).toBe(t.remote);
       if (t.unread !== undefined) expect(s.queued.in).toBe(t.unread.length);
-      expect(s.send_buffer).toBeGreaterThan(0);
-      expect(s.receive_buffer).toBeGreaterThan(0);
+      expect(s.sendBuffer).toBeGreaterThan(0);
+      expect(s.receiveBuffer).toBeGreaterThan(0);
     }
     expect(ck.sockets.find((x) => x.fd === 4)!.local!.address).toBe('::1');
   });

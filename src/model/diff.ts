@@ -341,7 +341,9 @@ function diffProcess(pa: Process, pb: Process, args: { a: Map<number, ProcessArg
   const ca = pa.credentials;
   const cb = pb.credentials;
   if (ca && cb) {
-    for (const k of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid', 'secbits', 'no_new_privs', 'lsm_profile'] as const) push(changes, change(`credentials.${k}`, ca[k], cb[k]));
+    // (named as checkpointctl and the kernel name them: credentials.no_new_privs, credentials.lsm_profile)
+    const named = { uid: 'uid', euid: 'euid', suid: 'suid', fsuid: 'fsuid', gid: 'gid', egid: 'egid', sgid: 'sgid', fsgid: 'fsgid', secbits: 'secbits', noNewPrivs: 'no_new_privs', lsmProfile: 'lsm_profile' } as const;
+    for (const k of Object.keys(named) as (keyof typeof named)[]) push(changes, change(`credentials.${named[k]}`, ca[k], cb[k]));
     push(changes, setChange('credentials.groups', ca.groups.map(String), cb.groups.map(String)));
     for (const k of ['effective', 'permitted', 'inheritable', 'bounding', 'ambient'] as const) push(changes, setChange(`capabilities.${k}`, ca.capabilities[k], cb.capabilities[k]));
   } else if (ca || cb) push(changes, change('credentials', ca ? 'recorded' : null, cb ? 'recorded' : null));
@@ -366,8 +368,8 @@ function dedupe(list: FieldChange[]): FieldChange[] {
 }
 
 function describeState(p: Process): string {
-  if (p.state === 'stopped' && p.stop_signal) return `stopped (${p.stop_signal})`;
-  if (p.state === 'zombie' && p.exit_status !== undefined) return `zombie (exit ${p.exit_status})`;
+  if (p.state === 'stopped' && p.stopSignal) return `stopped (${p.stopSignal})`;
+  if (p.state === 'zombie' && p.exitStatus !== undefined) return `zombie (exit ${p.exitStatus})`;
   return p.state;
 }
 

@@ -175,7 +175,7 @@ export async function listArtifacts(ck: Checkpoint, options: ArtifactOptions = {
     for (const d of im.imageEntries<PipeDataEntry & CriuEntry>(image)) {
       const data = d.extra instanceof Uint8Array ? d.extra : new Uint8Array();
       if (d.bytes === 0 && data.length === 0) continue;
-      const ends = ck.processes.flatMap((p) => p.files.filter((f) => f.pipe_id === d.pipe_id).map((f) => ({ p, f })));
+      const ends = ck.processes.flatMap((p) => p.files.filter((f) => f.pipeId === d.pipe_id).map((f) => ({ p, f })));
       const reader = ends.find((e) => (e.f.flags ?? '').startsWith('O_RDONLY')) ?? ends[0];
       const pid = reader?.p.pid ?? null;
       const fd = reader?.f.fd ?? null;

@@ -233,7 +233,7 @@ export const FINDING_RULES: readonly FindingRule[] = [
       for (const p of ctx.processes) {
         if (p.exe === undefined) continue;
         const memfd = p.exe.startsWith('memfd:');
-        if (!memfd && !p.exe_deleted) continue;
+        if (!memfd && !p.exeDeleted) continue;
         out.push({
           rule: this.id,
           severity: this.severity,

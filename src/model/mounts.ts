@@ -46,8 +46,8 @@ export function readCriuMounts(images: ImageSet): CriuMount[] {
   const entries = images.imageEntries<MntEntry>(name);
   const mounts: CriuMount[] = entries.map((m) => {
     const out: CriuMount = {
-      mnt_id: m.mnt_id,
-      parent_mnt_id: m.parent_mnt_id,
+      mntId: m.mnt_id,
+      parentMntId: m.parent_mnt_id,
       mountpoint: m.mountpoint,
       type: m.fsname || FSTYPES[m.fstype] || `fstype ${m.fstype}`,
       source: m.source,
@@ -58,21 +58,21 @@ export function readCriuMounts(images: ImageSet): CriuMount[] {
     return out;
   });
   // order: parents first (depth-first by mount point)
-  const ids = new Set(mounts.map((m) => m.mnt_id));
+  const ids = new Set(mounts.map((m) => m.mntId));
   const children = new Map<number, CriuMount[]>();
   const tops: CriuMount[] = [];
   for (const m of mounts) {
-    if (m.parent_mnt_id !== m.mnt_id && ids.has(m.parent_mnt_id)) children.set(m.parent_mnt_id, [...(children.get(m.parent_mnt_id) ?? []), m]);
+    if (m.parentMntId !== m.mntId && ids.has(m.parentMntId)) children.set(m.parentMntId, [...(children.get(m.parentMntId) ?? []), m]);
     else tops.push(m);
   }
   const out: CriuMount[] = [];
   const seen = new Set<CriuMount>();
   const visit = (list: CriuMount[]) => {
-    for (const m of [...list].sort((a, b) => (a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : a.mnt_id - b.mnt_id))) {
+    for (const m of [...list].sort((a, b) => (a.mountpoint < b.mountpoint ? -1 : a.mountpoint > b.mountpoint ? 1 : a.mntId - b.mntId))) {
       if (seen.has(m)) continue;
       seen.add(m);
       out.push(m);
-      visit(children.get(m.mnt_id) ?? []);
+      visit(children.get(m.mntId) ?? []);
     }
   };
   visit(tops);

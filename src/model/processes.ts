@@ -99,9 +99,9 @@ function credentials(c: CredsEntry | undefined): Credentials | undefined {
         ambient: hex64(capabilityMask(set(c.cap_amb))),
       },
     },
-    no_new_privs: (c.no_new_privs ?? 0) !== 0,
+    noNewPrivs: (c.no_new_privs ?? 0) !== 0,
     secbits: c.secbits,
-    lsm_profile: c.lsm_profile || undefined,
+    lsmProfile: c.lsm_profile || undefined,
   };
 }
 
@@ -179,18 +179,18 @@ function describeProcess({ entry, core }: RawTask, images: ImageSet, tables: Fil
     sid: entry.sid,
     comm: tc?.comm ?? core?.thread_core?.comm ?? '',
     state,
-    task_state: tc ? (CRIU_TASK_STATES[tc.task_state] ?? String(tc.task_state)) : 'unknown',
+    taskState: tc ? (CRIU_TASK_STATES[tc.task_state] ?? String(tc.task_state)) : 'unknown',
     threads: [],
     files: [],
     children: [],
   };
   if (tc && state === 'zombie') {
-    proc.exit_code = tc.exit_code;
+    proc.exitCode = tc.exit_code;
     const w = decodeWaitStatus(tc.exit_code);
-    if (w.signal !== undefined) proc.exit_signal = signalName(w.signal);
-    else proc.exit_status = w.status;
+    if (w.signal !== undefined) proc.exitSignal = signalName(w.signal);
+    else proc.exitStatus = w.status;
   }
-  if (tc && state === 'stopped' && tc.stop_signo) proc.stop_signal = signalName(tc.stop_signo);
+  if (tc && state === 'stopped' && tc.stop_signo) proc.stopSignal = signalName(tc.stop_signo);
 
   const creds = core?.thread_core?.creds ?? images.imageEntries<CredsEntry>(`creds-${entry.pid}.img`)[0];
   proc.credentials = credentials(creds);
@@ -227,7 +227,7 @@ function describeProcess({ entry, core }: RawTask, images: ImageSet, tables: Fil
       const name = tables.memfds.get(exe.memfd.inode_id)?.name ?? '';
       proc.exe = name.startsWith('memfd:') ? name : `memfd:${name}`;
     } else proc.exe = regName(exe);
-    if (exe?.reg && isRemapped(tables.remaps.get(exe.id))) proc.exe_deleted = true;
+    if (exe?.reg && isRemapped(tables.remaps.get(exe.id))) proc.exeDeleted = true;
   }
   return proc;
 }
@@ -351,14 +351,14 @@ const FILE_DESCRIBERS: { [K in FilePayload]: (e: NonNullable<FileEntry[K]>, of: 
   pipe: (p, of, ctx) => {
     of.path = `pipe[${p.pipe_id}]`;
     of.flags = openFlagsText(p.flags);
-    of.pipe_id = p.pipe_id;
+    of.pipeId = p.pipe_id;
     of.peers = (ctx.pipeHolders.get(p.pipe_id) ?? []).filter((h) => !(h.pid === ctx.self.pid && h.fd === ctx.self.fd)).map((h) => ({ pid: h.pid, fd: h.fd }));
     const q = ctx.pipeData.get(p.pipe_id);
     if (q) of.queued = q;
   },
   fifo: (p, of) => {
     of.path = `fifo[${p.pipe_id}]`;
-    of.pipe_id = p.pipe_id;
+    of.pipeId = p.pipe_id;
   },
   memfd: (mf, of, ctx) => {
     const m = ctx.memfds.get(mf.inode_id);
@@ -491,8 +491,8 @@ function inetSocket(s: InetSkEntry, pid: number, fd: number, images: ImageSet, s
     protocol: ipProtocolName(s.proto),
     state: socketStateName(s.state),
     local: { address: ipAddressText(s.src_addr.length ? s.src_addr : family === AF_INET ? [0] : [0, 0, 0, 0], family), port: s.src_port },
-    send_buffer: s.opts?.so_sndbuf ?? 0,
-    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    sendBuffer: s.opts?.so_sndbuf ?? 0,
+    receiveBuffer: s.opts?.so_rcvbuf ?? 0,
     queued: { in: 0, out: 0 },
   };
   if (s.dst_port !== 0 || (s.dst_addr.length > 0 && !isZero(s.dst_addr))) {
@@ -529,8 +529,8 @@ function unixSocket(
     type: socketTypeName(s.type),
     state: socketStateName(s.state),
     path: unixName(s.name),
-    send_buffer: s.opts?.so_sndbuf ?? 0,
-    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    sendBuffer: s.opts?.so_sndbuf ?? 0,
+    receiveBuffer: s.opts?.so_rcvbuf ?? 0,
     queued: { in: skQueues.get(s.id) ?? 0, out: 0 },
   };
   if (s.state === 10) sock.backlog = s.backlog;
@@ -554,8 +554,8 @@ function packetSocket(s: PacketSockEntry, pid: number, fd: number, skQueues: Map
     family: 'PACKET',
     type: socketTypeName(s.type),
     protocol: ethProtocolName(s.protocol),
-    send_buffer: s.opts?.so_sndbuf ?? 0,
-    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    sendBuffer: s.opts?.so_sndbuf ?? 0,
+    receiveBuffer: s.opts?.so_rcvbuf ?? 0,
     queued: { in: skQueues.get(s.id) ?? 0, out: 0 },
     ifindex: s.ifindex,
   };
@@ -571,8 +571,8 @@ function netlinkSocket(s: NetlinkSkEntry, pid: number, fd: number): Socket {
     type: 'RAW',
     protocol: netlinkProtocolName(s.protocol),
     state: socketStateName(s.state),
-    send_buffer: s.opts?.so_sndbuf ?? 0,
-    receive_buffer: s.opts?.so_rcvbuf ?? 0,
+    sendBuffer: s.opts?.so_sndbuf ?? 0,
+    receiveBuffer: s.opts?.so_rcvbuf ?? 0,
     queued: { in: 0, out: 0 },
     portid: s.portid,
     groups: [...s.groups],

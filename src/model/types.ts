@@ -119,9 +119,9 @@ export interface Credentials {
   groups: number[];
   capabilities: CapabilitySets;
   /** prctl(PR_SET_NO_NEW_PRIVS). */
-  no_new_privs: boolean;
+  noNewPrivs: boolean;
   secbits: number;
-  lsm_profile?: string;
+  lsmProfile?: string;
 }
 
 /** A seccomp mode by its name in the schema's seccomp_mode enum. */
@@ -163,7 +163,7 @@ export interface OpenFile {
   /** Deleted while open (CRIU kept it as a ghost or linked remap). */
   deleted?: boolean;
   /** For pipes: the pipe's inode number. */
-  pipe_id?: number;
+  pipeId?: number;
   /** For pipes and unix sockets: the other ends, in any process of the checkpoint. */
   peers?: Peer[];
   /** Bytes queued in a pipe (pipes-data). */
@@ -200,8 +200,8 @@ export interface Socket {
   /** unix: the peer's inode (0 when none) and where it is. */
   peer?: Peer & { ino: number };
   /** SO_SNDBUF and SO_RCVBUF in bytes. */
-  send_buffer: number;
-  receive_buffer: number;
+  sendBuffer: number;
+  receiveBuffer: number;
   /** Bytes queued and saved with the checkpoint: receive queue (`in`) and send queue (`out`). */
   queued: { in: number; out: number };
   backlog?: number;
@@ -222,14 +222,14 @@ export interface Process {
   comm: string;
   state: ProcessState;
   /** CRIU's name for the recorded task_state (alive, dead, stopped, zombie), as checkpointctl prints it. */
-  task_state: string;
+  taskState: string;
   /** The raw wait status CRIU recorded for a dead or zombie task. */
-  exit_code?: number;
+  exitCode?: number;
   /** For a zombie: its exit status (exit(7) → 7) or the signal that killed it. */
-  exit_status?: number;
-  exit_signal?: string;
+  exitStatus?: number;
+  exitSignal?: string;
   /** For a stopped task: the stop signal. */
-  stop_signal?: string;
+  stopSignal?: string;
   /** Every thread, the main thread first. */
   threads: Thread[];
   /** The main thread's credentials. */
@@ -238,7 +238,7 @@ export interface Process {
   /** Path of the executable (mm exe_file); `memfd:NAME` for a program run from a memfd. */
   exe?: string;
   /** The executable was deleted after it was started (CRIU kept it as a ghost or linked remap). */
-  exe_deleted?: boolean;
+  exeDeleted?: boolean;
   cwd?: string;
   root?: string;
   /** Open file descriptors, by fd number. */
@@ -255,8 +255,8 @@ export interface SpecMount {
 }
 
 export interface CriuMount {
-  mnt_id: number;
-  parent_mnt_id: number;
+  mntId: number;
+  parentMntId: number;
   mountpoint: string;
   /** File system type (`proc`, `tmpfs`, `overlay`, …). */
   type: string;

@@ -7,7 +7,7 @@
  * Pure: model objects in, a plain JSON value out.
  */
 import type { Checkpoint } from '../model/checkpoint.js';
-import type { CheckpointProblem, ContainerInfo, NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
+import type { CheckpointProblem, ContainerInfo, Credentials, NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
 import type { ListEntry, ShowRow } from './table.js';
 import { escapeBytes, rfc3339 } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
@@ -49,19 +49,19 @@ function psNode(p: Process, o: InspectOptions, args: Map<number, ProcessArgument
     pid: p.pid,
     command: p.comm,
     cmdline: o.psTreeCmd && a ? a.argv.join(' ') : undefined,
-    task_state: p.task_state,
+    task_state: p.taskState,
     environment_variables: envMap,
     // ckpt's own
     ppid: p.ppid,
     pgid: p.pgid,
     sid: p.sid,
     state: p.state,
-    exit_code: p.exit_code,
-    exit_status: p.exit_status,
-    exit_signal: p.exit_signal,
-    stop_signal: p.stop_signal,
-    threads: p.threads.map((t) => clean({ tid: t.tid, comm: t.comm, credentials: t.credentials, seccomp: t.seccomp })),
-    credentials: p.credentials,
+    exit_code: p.exitCode,
+    exit_status: p.exitStatus,
+    exit_signal: p.exitSignal,
+    stop_signal: p.stopSignal,
+    threads: p.threads.map((t) => clean({ tid: t.tid, comm: t.comm, credentials: credentialsJson(t.credentials), seccomp: t.seccomp })),
+    credentials: credentialsJson(p.credentials),
     seccomp: p.seccomp,
     exe: p.exe,
     cwd: p.cwd,
@@ -92,7 +92,7 @@ function fileNode(f: OpenFile): J {
     pos: f.pos,
     size: f.size,
     deleted: f.deleted,
-    pipe_id: f.pipe_id,
+    pipe_id: f.pipeId,
     peers: f.peers,
     queued: f.queued,
     details: f.details,
@@ -111,10 +111,10 @@ function socketNode(sk: Socket): J {
             src_port: sk.local?.port,
             dst: sk.remote?.address ?? (sk.family === 'IPv6' ? '::' : '0.0.0.0'),
             dst_port: sk.remote?.port ?? 0,
-            send_buf: countBytes(sk.send_buffer),
-            recv_buf: countBytes(sk.receive_buffer),
+            send_buf: countBytes(sk.sendBuffer),
+            recv_buf: countBytes(sk.receiveBuffer),
           }
-        : { send_buf: countBytes(sk.send_buffer), recv_buf: countBytes(sk.receive_buffer) };
+        : { send_buf: countBytes(sk.sendBuffer), recv_buf: countBytes(sk.receiveBuffer) };
   Object.assign(data, {
     // ckpt's own
     fd: sk.fd,
@@ -123,8 +123,8 @@ function socketNode(sk: Socket): J {
     socket_type: sk.type,
     state: sk.state,
     peer: sk.peer,
-    send_buffer: sk.send_buffer,
-    receive_buffer: sk.receive_buffer,
+    send_buffer: sk.sendBuffer,
+    receive_buffer: sk.receiveBuffer,
     queued_in: sk.queued.in,
     queued_out: sk.queued.out,
     backlog: sk.backlog,
@@ -220,7 +220,7 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
   }
   if (o.mounts) {
     node.mounts = ck.mounts.spec.map((m) => ({ destination: m.destination, type: m.type, source: m.source, options: m.options }));
-    node.criu_mounts = ck.mounts.criu;
+    node.criu_mounts = ck.mounts.criu.map((m) => renameKeys(m, { mntId: 'mnt_id', parentMntId: 'parent_mnt_id' }));
   }
   // last, so that every part above has had its say: what is missing or damaged
   node.problems = problemsJson(ck.problems);
@@ -238,6 +238,21 @@ export function inspectJson(inputs: InspectInput[], options: InspectOptions): st
 
 /** A value or null: the CLI's JSON has every key, null where there is no value. */
 const orNull = <T>(v: T | undefined): T | null => (v === undefined || v === '' ? null : v);
+
+/**
+ * An object with some keys renamed, in the same order (the library's camelCase names as
+ * checkpointctl and CRIU spell them in the CLI's JSON).
+ */
+function renameKeys<T extends object>(o: T, names: Partial<Record<keyof T, string>>): J {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[(names as Record<string, string | undefined>)[k] ?? k] = v;
+  return out as J;
+}
+
+/** Credentials as JSON: the kernel's names (no_new_privs, lsm_profile). */
+function credentialsJson(c: Credentials | undefined): J | undefined {
+  return c && renameKeys(c, { noNewPrivs: 'no_new_privs', lsmProfile: 'lsm_profile' });
+}
 
 /** The missing or damaged parts of a checkpoint, as JSON (`problems` of every command's JSON). */
 export function problemsJson(problems: readonly CheckpointProblem[]): J[] {

@@ -150,9 +150,9 @@ function stateTag(p: Process): string {
     case 'alive':
       return '';
     case 'zombie':
-      return p.exit_signal ? ` (zombie, killed by ${p.exit_signal})` : ` (zombie, exit status ${p.exit_status ?? '?'})`;
+      return p.exitSignal ? ` (zombie, killed by ${p.exitSignal})` : ` (zombie, exit status ${p.exitStatus ?? '?'})`;
     case 'stopped':
-      return p.stop_signal ? ` (stopped, ${p.stop_signal})` : ' (stopped)';
+      return p.stopSignal ? ` (stopped, ${p.stopSignal})` : ' (stopped)';
     default:
       return ` (${p.state})`;
   }
@@ -164,7 +164,7 @@ function credsText(p: Process): string | undefined {
   const ids = c.uid === c.euid && c.uid === c.suid && c.uid === c.fsuid ? `uid ${c.uid}` : `uid ${c.uid}/${c.euid}/${c.suid}/${c.fsuid}`;
   const gids = c.gid === c.egid && c.gid === c.sgid && c.gid === c.fsgid ? `gid ${c.gid}` : `gid ${c.gid}/${c.egid}/${c.sgid}/${c.fsgid}`;
   const groups = c.groups.length ? `, groups ${c.groups.join(',')}` : '';
-  return `${ids}, ${gids}${groups}, seccomp ${p.seccomp ?? 'unknown'}, no_new_privs ${c.no_new_privs ? 'yes' : 'no'}`;
+  return `${ids}, ${gids}${groups}, seccomp ${p.seccomp ?? 'unknown'}, no_new_privs ${c.noNewPrivs ? 'yes' : 'no'}`;
 }
 
 function credsNode(p: Process): TreeNode | undefined {
@@ -212,7 +212,7 @@ export function socketMeta(sk: Socket): string {
 }
 
 export function socketText(sk: Socket): string {
-  const bufs = `↑ ${byteSize(sk.send_buffer)} ↓ ${byteSize(sk.receive_buffer)}`;
+  const bufs = `↑ ${byteSize(sk.sendBuffer)} ↓ ${byteSize(sk.receiveBuffer)}`;
   const queued = sk.queued.in || sk.queued.out ? `, queued ↓ ${sk.queued.in} B ↑ ${sk.queued.out} B` : '';
   if (sk.kind === 'inet') {
     const remote = sk.remote ? hostPort(sk.remote) : sk.local?.address.includes(':') ? '[::]:0' : '0.0.0.0:0';

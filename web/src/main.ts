@@ -283,7 +283,7 @@ function credentialsText(p: Process): string {
 
 function processDetails(p: Process, args: ProcessArguments | undefined, depth: number): HTMLElement {
   const threads = p.threads.length > 1 ? `, ${p.threads.length} threads` : '';
-  const extra = p.state === 'zombie' ? ` (exit ${p.exit_signal ?? p.exit_status ?? '?'})` : p.state === 'stopped' && p.stop_signal ? ` (${p.stop_signal})` : '';
+  const extra = p.state === 'zombie' ? ` (exit ${p.exitSignal ?? p.exitStatus ?? '?'})` : p.state === 'stopped' && p.stopSignal ? ` (${p.stopSignal})` : '';
   return h(
     'details',
     { class: 'proc', 'data-pid': p.pid, open: depth < 2 },
@@ -368,7 +368,7 @@ function renderMounts(o: Opened): void {
   clear(
     $('mounts'),
     h('h2', {}, `Mounts in CRIU's image (${m.criu.length})`),
-    table(['id', 'parent', 'mount point', 'type', 'source', 'root', 'options'], m.criu.map((x) => [String(x.mnt_id), String(x.parent_mnt_id), t(x.mountpoint), t(x.type), t(x.source), t(x.root), t(x.options)])),
+    table(['id', 'parent', 'mount point', 'type', 'source', 'root', 'options'], m.criu.map((x) => [String(x.mntId), String(x.parentMntId), t(x.mountpoint), t(x.type), t(x.source), t(x.root), t(x.options)])),
     h('h2', {}, `Mounts in the OCI spec (${m.spec.length})`),
     table(['destination', 'type', 'source', 'options'], m.spec.map((x) => [t(x.destination), t(x.type), t(x.source), x.options.map(t).join(',')])),
   );
