@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run fuzz -- --cases N --seed S [--mode library|cli] [--jobs J] [--timeout-ms T] [--rss-mb M] [--keep DIR] [--case K]`
+ * `npm run fuzz -- --cases N --seed S [--from K] [--mode library|cli] [--jobs J] [--timeout-ms T] [--wall-timeout-ms W] [--rss-mb M] [--keep DIR] [--case K]`
  *
  * A mutation fuzzer for the whole tool. Each case takes a committed fixture (real CRIU archives
  * from testdata/podman), damages it in one way, and runs it through every path:
@@ -24,7 +24,8 @@
  * Outcome of a case: `ok`; `expected` (the project's error: a one-line CkptError, or exit 1, 2 or
  * 4 from the CLI); `unexpected` (any other exception, an internal error, a stack trace, a
  * message that is not one line, a control character from the input in a message or a view);
- * `hang` (one step over the time limit, default 5 s: the worker or child is killed and replaced);
+ * `hang` (one step over the time limit: 5 s of CPU in its worker thread or child process, or 60 s
+ * of wall time, `--timeout-ms` and `--wall-timeout-ms`; the worker or child is killed and replaced);
  * `memory` (over the limit, default 500 MB: a worker's V8 heap, or the RSS a case adds to the
  * idle process, measured with the case run alone; in cli mode the child's RSS). Exit status 1
  * when any case is unexpected, a hang or memory; with --keep, each such case's input is saved
@@ -53,9 +54,11 @@ const CASES = Number(opt('cases', '300'));
 const SEED = Number(opt('seed', '1'));
 const JOBS = Number(opt('jobs', String(Math.max(1, Math.min(4, availableParallelism())))));
 const TIMEOUT = Number(opt('timeout-ms', '5000'));
+const WALL_TIMEOUT = Number(opt('wall-timeout-ms', String(12 * TIMEOUT)));
 const RSS_MB = Number(opt('rss-mb', '500'));
 const KEEP = opt('keep', undefined);
 const ONLY = opt('case', undefined);
+const FROM = Number(opt('from', '0'));
 const MODE = opt('mode', 'library');
 const PROGRESS = Number(opt('progress', '500'));
 if (MODE !== 'library' && MODE !== 'cli') {
@@ -479,6 +482,48 @@ async function child() {
   void realErr;
 }
 
+/**
+ * CPU time (ms) of a thread or process from /proc (`stat`: utime + stime, in ticks of 10 ms), or
+ * undefined where there is no /proc. A step is judged by the CPU it uses, not by the wall clock,
+ * so that a loaded machine (other jobs on the same cores) does not turn slow steps into hangs.
+ */
+function cpuMsOf(statPath) {
+  try {
+    const t = readFileSync(statPath, 'utf8');
+    const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Watches one step: `onHang(why)` when it has used more than TIMEOUT ms of CPU (in the thread or
+ * process at `statPath`), or, as a backstop (a step waiting on something else), WALL_TIMEOUT ms
+ * of wall time; without /proc, TIMEOUT ms of wall time.
+ */
+function stepWatch(statPath, onHang) {
+  let timer;
+  return {
+    start() {
+      clearInterval(timer);
+      const cpu0 = statPath ? cpuMsOf(statPath) : undefined;
+      const wall0 = Date.now();
+      timer = setInterval(() => {
+        const wall = Date.now() - wall0;
+        const cpu = cpu0 === undefined ? undefined : cpuMsOf(statPath) - cpu0;
+        if (cpu === undefined ? wall > TIMEOUT : cpu > TIMEOUT || wall > WALL_TIMEOUT) {
+          clearInterval(timer);
+          onHang(cpu === undefined ? `over ${TIMEOUT} ms` : cpu > TIMEOUT ? `over ${TIMEOUT} ms of CPU` : `over ${WALL_TIMEOUT} ms`);
+        }
+      }, 100);
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
 // ---------- library mode: the same cases through the library API, in a pool of worker threads ----------
 
 /** What one library step saw: undefined when clean; text that must not hold raw control characters. */
@@ -601,7 +646,14 @@ async function libraryWorker() {
     collect();
     parentPort.postMessage({ done: true, i: m.i, what: c.what, results });
   });
-  parentPort.postMessage({ ready: true });
+  // the worker's thread id, for its CPU time (/proc/<pid>/task/<tid>/stat)
+  let tid;
+  try {
+    tid = (await import('node:fs')).readlinkSync('/proc/thread-self').split('/').pop();
+  } catch {
+    tid = undefined;
+  }
+  parentPort.postMessage({ ready: true, tid });
 }
 
 function rssMbOfProcess() {
@@ -628,10 +680,10 @@ async function libraryParent(first, last, record) {
   // runs case i on worker w; resolves with the outcome, and whether the worker must be replaced
   const runOn = (w, i, state) =>
     new Promise((resolve) => {
-      let timer;
       let step = -1;
+      const watch = stepWatch(w.tid ? `/proc/${process.pid}/task/${w.tid}/stat` : undefined, (why) => finish({ outcome: 'hang', detail: `${LIBRARY_STEPS[step][0]}: ${why}`, replace: true }));
       const finish = (r) => {
-        clearTimeout(timer);
+        watch.stop();
         w.off('message', onMessage);
         w.off('error', onError);
         w.off('exit', onExit);
@@ -646,10 +698,7 @@ async function libraryParent(first, last, record) {
         }
         if (m.start !== undefined) {
           step = m.start;
-          clearTimeout(timer);
-          timer = setTimeout(() => {
-            finish({ outcome: 'hang', detail: `${LIBRARY_STEPS[step][0]}: over ${TIMEOUT} ms`, replace: true });
-          }, TIMEOUT);
+          watch.start();
         } else if (m.done) {
           const k = m.results.findIndex((x) => x !== undefined && x !== 'expected');
           const expected = m.results.includes('expected');
@@ -673,6 +722,7 @@ async function libraryParent(first, last, record) {
     const on = (m) => {
       if (m.ready) {
         w.off('message', on);
+        w.tid = m.tid;
         resolve();
       }
     };
@@ -748,8 +798,9 @@ if (!isMainThread) {
 async function parent() {
   const counts = { ok: 0, expected: 0, unexpected: 0, hang: 0, memory: 0 };
   const bad = [];
-  const first = ONLY !== undefined ? Number(ONLY) : 0;
-  const last = ONLY !== undefined ? first + 1 : CASES;
+  // --from K: cases K to K+N-1 (a long campaign split over several runs gives the same cases)
+  const first = ONLY !== undefined ? Number(ONLY) : FROM;
+  const last = ONLY !== undefined ? first + 1 : FROM + CASES;
   let done = 0;
   const started = Date.now();
 
@@ -772,7 +823,7 @@ async function parent() {
   const maxPeak = MODE === 'cli' ? await cliParent(first, last, record) : await libraryParent(first, last, record);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   process.stdout.write(
-    `fuzz: ${done} cases (${MODE} mode, seed ${SEED}, ${JOBS} jobs) in ${secs} s: ${counts.ok} ok, ${counts.expected} expected errors, ${counts.unexpected} unexpected, ${counts.hang} hangs, ${counts.memory} over ${RSS_MB} MB; peak RSS ${Math.round(maxPeak)} MB\n`,
+    `fuzz: ${done} cases (${first}-${last - 1}, ${MODE} mode, seed ${SEED}, ${JOBS} jobs) in ${secs} s: ${counts.ok} ok, ${counts.expected} expected errors, ${counts.unexpected} unexpected, ${counts.hang} hangs, ${counts.memory} over ${RSS_MB} MB; peak RSS ${Math.round(maxPeak)} MB\n`,
   );
   if (KEEP && bad.length) writeFileSync(join(KEEP, 'README.txt'), bad.map((b) => `case ${b.i}: ${b.what}: ${b.outcome}: ${b.detail}\n  reproduce: npm run fuzz -- --mode ${MODE} --seed ${SEED} --case ${b.i}\n`).join(''));
   process.exit(bad.length ? 1 : 0);
@@ -788,9 +839,16 @@ async function cliParent(first, last, record) {
       const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', ...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, NO_COLOR: '1' } });
       await new Promise((resolve) => {
         let current;
-        let timer;
         let killedFor;
         let cmd = -1;
+        const watch = stepWatch(`/proc/${proc.pid}/stat`, (why) => {
+          if (!killedFor) {
+            killedFor = 'hang';
+            hangWhy = why;
+            proc.kill('SIGKILL');
+          }
+        });
+        let hangWhy;
         const poll = setInterval(() => {
           const mb = rssMb(proc.pid);
           if (current !== undefined) maxPeak = Math.max(maxPeak, mb);
@@ -812,17 +870,11 @@ async function cliParent(first, last, record) {
           if (m.ready) return give();
           if (m.start !== undefined) {
             cmd = m.start;
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              if (!killedFor) {
-                killedFor = 'hang';
-                proc.kill('SIGKILL');
-              }
-            }, TIMEOUT);
+            watch.start();
             return;
           }
           if (m.done) {
-            clearTimeout(timer);
+            watch.stop();
             const k = m.results.findIndex((x) => x != null);
             const i = current;
             current = undefined;
@@ -832,11 +884,11 @@ async function cliParent(first, last, record) {
         });
         proc.on('exit', async () => {
           clearInterval(poll);
-          clearTimeout(timer);
+          watch.stop();
           if (current !== undefined) {
             const c = await makeCase(current);
             const cmds = commands('FILE', c.member);
-            await record(current, killedFor ?? 'unexpected', `${(cmds[cmd] ?? ['?']).join(' ')}: ${killedFor ? `${killedFor === 'hang' ? `over ${TIMEOUT} ms` : `over ${RSS_MB} MB`}` : 'the child died'}`, c.what);
+            await record(current, killedFor ?? 'unexpected', `${(cmds[cmd] ?? ['?']).join(' ')}: ${killedFor ? `${killedFor === 'hang' ? hangWhy : `over ${RSS_MB} MB`}` : 'the child died'}`, c.what);
           }
           resolve();
         });
