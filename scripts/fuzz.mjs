@@ -472,8 +472,7 @@ async function child() {
       process.exitCode = undefined;
       const verdict = judgeStderr(code, captured);
       results.push(verdict);
-      // a clean error or warning line says the command met damage (main() run again in one
-      // process keeps the exit status of an earlier run: the code alone does not say it)
+      // a clean error or warning line says the command met damage
       codes.push(code);
       expected.push(code !== 0 && captured !== '');
       collect();

@@ -98,7 +98,7 @@ describe('ckpt inspect', () => {
     const r = ckpt(['inspect', fixture('podman', 'net-zstd.tar'), '--sockets', '--files']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('[TCP (LISTEN) fd 4]  [::1]:7002 -> [::]:0');
-    const c6 = f.tcp.find((t: { family: string; role?: string }) => t.family === 'inet6' && t.role === 'client');
+    const c6 = f.tcp.find((t) => t.family === 'inet6' && t.role === 'client')!;
     expect(r.stdout).toContain(`[TCP (ESTABLISHED) fd ${c6.fd}]  ${c6.local} -> ${c6.remote}`);
     expect(r.stdout).toContain('@ckpt-abstract LISTEN');
     expect(r.stdout).toMatch(/\(unnamed\) -> \/tmp\/ckpt\.sock \(pid 1 fd 13\)/);

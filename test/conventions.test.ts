@@ -172,3 +172,19 @@ describe('One JSON', () => {
     }
   });
 });
+
+describe('main() called twice in one process (embedders, the fuzzer)', () => {
+  it('each run has its own exit status: a failed run does not make the next one fail', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const { vi } = await import('vitest');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['show', PROCS, fixture('podman', 'no-such.tar')])).toBe(1);
+      expect(await main(['show', PROCS])).toBe(0);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+});

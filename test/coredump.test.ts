@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ckpt, fixture, procsFacts } from './helpers';
-import { openCheckpointFile } from '../src/node/index';
-import { writeCore, type CoreSink } from '../src/model/coredump/index';
+import { ckpt, fixture, procsFacts } from './helpers.js';
+import { openCheckpointFile } from '../src/node/index.js';
+import { writeCore, type CoreSink } from '../src/model/coredump/index.js';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const GDB = has('gdb');
@@ -269,7 +269,7 @@ describe('coredump of the dynamically linked fixture, with the image root', () =
 
 describe('--rootfs resolves paths inside the image root', () => {
   it('follows absolute and relative symbolic links and .. without leaving the root', async () => {
-    const { resolveInRoot, rootfsDirectory } = await import('../src/node/index');
+    const { resolveInRoot, rootfsDirectory } = await import('../src/node/index.js');
     const { mkdirSync, symlinkSync } = await import('node:fs');
     const root = join(tmp, 'links-root');
     mkdirSync(join(root, 'lib/x86_64-linux-gnu'), { recursive: true });

@@ -71,12 +71,12 @@ describe('inspect previews of queued and ghost bytes', () => {
     const f = facts('net');
     const r = ckpt(['inspect', fixture('podman', 'net-gzip.tar'), '--sockets']);
     expect(r.code, r.stderr).toBe(0);
-    for (const t of f.tcp.filter((x: { unread: string }) => x.unread)) expect(r.stdout).toContain(`recv ${t.unread.length} B: "${t.unread}"`);
-    for (const u of f.unix.filter((x: { unread: string }) => x.unread)) expect(r.stdout).toContain(`recv ${u.unread.length} B: "${u.unread}"`);
+    for (const t of f.tcp.filter((x) => x.unread)) expect(r.stdout).toContain(`recv ${t.unread!.length} B: "${t.unread}"`);
+    for (const u of f.unix.filter((x) => x.unread)) expect(r.stdout).toContain(`recv ${u.unread!.length} B: "${u.unread}"`);
     const json = JSON.parse(ckpt(['inspect', fixture('podman', 'net-gzip.tar'), '--sockets', '--files', '--format', 'json']).stdout);
     const socks = json[0].sockets[0].open_sockets as { data: { fd: number }; preview?: { direction: string; data: string; size: number; truncated: boolean }[] }[];
-    const t = f.tcp.find((x: { unread: string }) => x.unread);
-    expect(socks.find((s) => s.data.fd === t.fd)!.preview).toEqual([{ direction: 'recv', size: t.unread.length, data: t.unread, truncated: false }]);
+    const t = f.tcp.find((x) => x.unread)!;
+    expect(socks.find((s) => s.data.fd === t.fd)!.preview).toEqual([{ direction: 'recv', size: t.unread!.length, data: t.unread, truncated: false }]);
     const pipe = json[0].file_descriptors[0].open_files.find((x: { fd_number: number }) => x.fd_number === f.pipe.read_fd);
     expect(pipe.preview[0].data).toBe(f.pipe.unread);
   });

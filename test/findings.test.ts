@@ -65,7 +65,7 @@ describe('findings on the compromised fixture (facts from /proc inside the conta
     try {
       const mem = await ck.memory();
       const at = await mem.forPid(facts.pid).read(BigInt(facts.libc_patch.addr), 24);
-      expect(hex(at)).toBe(facts.libc_patch.bytes_hex + Buffer.from(facts.libc_patch.marker).toString('hex'));
+      expect(hex(at!)).toBe(facts.libc_patch.bytes_hex + Buffer.from(facts.libc_patch.marker).toString('hex'));
     } finally {
       await ck.close();
     }

@@ -85,7 +85,7 @@ function clean(r: { code: number | null; stderr: string }): void {
 
 /** A zstd frame of raw blocks holding `data`, then `zeros` zero bytes as RLE blocks (4 bytes per 128 KiB). */
 function zstdFrame(data: Buffer, zeros: number): Buffer {
-  const parts = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58])]; // magic, no checksum or size, 8 MiB window
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58])]; // magic, no checksum or size, 8 MiB window
   const B = 128 << 10;
   const blocks: Array<[number, Buffer | number]> = [];
   for (let o = 0; o < data.length; o += B) blocks.push([0, data.subarray(o, o + B)]);

@@ -197,16 +197,16 @@ describe('JSON keeps checkpointctl field names and adds ckpt facts', () => {
     const j = JSON.parse(await inspectAll(fixture('podman', 'net-none.tar'), 'json'))[0];
     const socks = j.sockets[0].open_sockets;
     const byFd = (fd: number) => socks.find((s: { data: { fd: number } }) => s.data.fd === fd);
-    const v6 = facts.tcp.find((t: { family: string; state: string }) => t.family === 'inet6' && t.state === 'LISTEN');
+    const v6 = facts.tcp.find((t) => t.family === 'inet6' && t.state === 'LISTEN')!;
     expect(byFd(v6.fd)).toMatchObject({ protocol: 'TCP', data: { type: 'TCP', state: 'LISTEN', src: '::1', src_port: 7002 } });
-    const c6 = facts.tcp.find((t: { family: string; role?: string }) => t.family === 'inet6' && t.role === 'client');
+    const c6 = facts.tcp.find((t) => t.family === 'inet6' && t.role === 'client')!;
     expect(byFd(c6.fd).data).toMatchObject({ src: '::1', dst: '::1', dst_port: 7002, state: 'ESTABLISHED' });
-    const s4 = facts.tcp.find((t: { family: string; role?: string }) => t.family === 'inet' && t.role === 'server');
-    expect(byFd(s4.fd).data).toMatchObject({ src: '127.0.0.1', src_port: 7001, dst: '127.0.0.1', queued_in: s4.unread.length });
-    const abstract = facts.unix.find((u: { path?: string; state?: string }) => u.path === '@ckpt-abstract' && u.state === 'LISTEN');
+    const s4 = facts.tcp.find((t) => t.family === 'inet' && t.role === 'server')!;
+    expect(byFd(s4.fd).data).toMatchObject({ src: '127.0.0.1', src_port: 7001, dst: '127.0.0.1', queued_in: s4.unread!.length });
+    const abstract = facts.unix.find((u) => u.path === '@ckpt-abstract' && u.state === 'LISTEN')!;
     expect(byFd(abstract.fd).data).toMatchObject({ type: 'UNIX', address: '@ckpt-abstract', state: 'LISTEN' });
-    const pair = facts.unix.find((u: { role?: string; unread?: string }) => u.role === 'socketpair' && u.unread);
-    expect(byFd(pair.fd).data).toMatchObject({ address: '', peer: { pid: 1, fd: pair.peer_fd }, queued_in: pair.unread.length });
+    const pair = facts.unix.find((u) => u.role === 'socketpair' && u.unread)!;
+    expect(byFd(pair.fd).data).toMatchObject({ address: '', peer: { pid: 1, fd: pair.peer_fd }, queued_in: pair.unread!.length });
   });
 });
 

@@ -88,7 +88,7 @@ describe('search: regex, hex, context, pids', () => {
       for (const s of facts.secrets) {
         const [m] = await collect(findMemoryMatches(memory, { pattern: s.marker, context: 40 }));
         const around = await memory.forPid(s.pid).read(BigInt(s.addr) - 40n, s.len + 80);
-        const want = text(around);
+        const want = text(around!);
         // context stops at the edges of the contiguous region, never beyond
         expect(want).toContain(text(m!.before) + s.marker + text(m!.after));
         expect(m!.before.length + m!.after.length).toBeGreaterThan(0);

@@ -67,20 +67,20 @@ describe('procs: process tree, states, threads, credentials', () => {
   });
 
   it('thread ids and thread names', () => {
-    const p = f.processes.find((x: { role: string }) => x.role === 'threads');
+    const p = f.processes.find((x) => x.role === 'threads')!;
     expect(ck.process(p.pid)!.threads.map((t) => ({ tid: t.tid, comm: t.comm }))).toEqual(p.threads);
     expect(ck.process(1)!.threads).toHaveLength(1);
   });
 
   it('zombie with its exit status, stopped with its signal, alive otherwise', () => {
-    const z = f.processes.find((x: { role: string }) => x.role === 'zombie');
+    const z = f.processes.find((x) => x.role === 'zombie')!;
     const zp = ck.process(z.pid)!;
     expect(zp.state).toBe('zombie');
     expect(zp.taskState).toBe('dead'); // CRIU writes a zombie as TASK_DEAD
     expect(zp.exitStatus).toBe(z.exit_status);
-    expect(zp.exitCode).toBe(z.exit_status << 8);
+    expect(zp.exitCode).toBe(z.exit_status! << 8);
     expect(zp.threads.map((t) => t.tid)).toEqual([z.pid]); // not pstree's garbage thread list
-    const s = f.processes.find((x: { role: string }) => x.role === 'stopped');
+    const s = f.processes.find((x) => x.role === 'stopped')!;
     expect(ck.process(s.pid)!.state).toBe('stopped');
     expect(ck.process(s.pid)!.stopSignal).toBe(s.signal);
     expect(ck.process(1)!.state).toBe('alive');
@@ -171,8 +171,8 @@ describe('net: sockets', () => {
       if (u.unread !== undefined) expect(s.queued.in).toBe(u.unread.length);
     }
     // the accepted socket's peer is the client
-    const accepted = f.unix.find((u: { role?: string; path?: string }) => u.role === 'accepted' && u.path === '/tmp/ckpt.sock');
-    const client = f.unix.find((u: { role?: string; peer?: string }) => u.role === 'client' && u.peer === '/tmp/ckpt.sock');
+    const accepted = f.unix.find((u) => u.role === 'accepted' && u.path === '/tmp/ckpt.sock')!;
+    const client = f.unix.find((u) => u.role === 'client' && u.peer === '/tmp/ckpt.sock')!;
     expect(byFd(accepted.fd).peer?.fd).toBe(client.fd);
     // the open file names its peer too
     expect(ck.process(1)!.files.find((x) => x.fd === client.fd)!.peers).toEqual([expect.objectContaining({ pid: 1, fd: accepted.fd })]);
@@ -208,7 +208,7 @@ describe('files: open files', () => {
 
   it('paths, flags and positions of regular files', () => {
     const files = ck.process(1)!.files;
-    for (const k of ['write', 'read']) {
+    for (const k of ['write', 'read'] as const) {
       const want = f.fds[k];
       const got = files.find((x) => x.fd === want.fd)!;
       expect(got.path).toBe(want.path);
@@ -262,7 +262,7 @@ describe('bare CRIU image directory (no engine)', () => {
       expect(ck.container.name).toBeUndefined();
       // the kernel keeps 15 bytes of a task name (TASK_COMM_LEN 16): ckpt-tree-gchild → ckpt-tree-gchil
       for (const p of f.processes) expect(ck.process(p.pid)!.comm).toBe(p.comm.slice(0, 15));
-      const main = f.processes.find((p: { role: string }) => p.role === 'main');
+      const main = f.processes.find((p) => p.role === 'main')!;
       expect(ck.process(main.pid)!.threads.map((t) => ({ tid: t.tid, comm: t.comm }))).toEqual(main.threads);
       expect(ck.root!.pid).toBe(main.pid);
       expect(ck.root!.children[0]!.children[0]!.comm).toBe('ckpt-tree-gchil');
@@ -277,7 +277,7 @@ describe('bare CRIU image directory (no engine)', () => {
 });
 
 describe('every Podman fixture: engine, names, argv and environment from memory, mounts', () => {
-  for (const name of ['procs', 'net', 'files']) {
+  for (const name of ['procs', 'net', 'files'] as const) {
     it(name, async () => {
       const f = facts(name);
       const ck = await open(fixture('podman', `${name}-zstd.tar`));

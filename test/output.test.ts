@@ -79,3 +79,20 @@ describe('safe() (the escaping of text taken from a checkpoint)', () => {
     expect(safe('/usr/bin/nginx -g daemon off; é ü 中 \\x41')).toBe('/usr/bin/nginx -g daemon off; é ü 中 \\x41');
   });
 });
+
+describe('jsonText() (the JSON of every --format json and manifest)', () => {
+  it('writes DEL, the C1 controls and U+2028/9 as \\u escapes that JSON.stringify leaves raw; the value is unchanged', async () => {
+    const { jsonText } = await import('../src/node/index.js');
+    const value = { argv: ['a\x7fb', 'csi\x9b31m', 'ls\u2028', 'esc\x1b nl\n'], n: 1 };
+    // JSON.stringify leaves them raw: the reason jsonText exists
+    expect(JSON.stringify(value)).toMatch(/[\u007f\u009b\u2028]/);
+    const text = jsonText(value, 2);
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(text).toContain('"a\\u007fb"');
+    expect(text).toContain('"csi\\u009b31m"');
+    expect(text).toContain('"ls\\u2028"');
+    expect(JSON.parse(text)).toEqual(value);
+    expect(jsonText(value)).toBe(JSON.stringify(value).replace('\x7f', '\\u007f').replace('\x9b', '\\u009b').replace('\u2028', '\\u2028'));
+  });
+});

@@ -103,6 +103,12 @@ export function reportFailure(message: string): void {
   failed = true;
 }
 
+/** Starts a run with a clean status (main() is called once per run, and more than once by embedders and the fuzzer). */
+export function resetRunStatus(): void {
+  partial = false;
+  failed = false;
+}
+
 /** The exit code the run has earned so far: 1 when something failed, 4 when something was partial, else 0. */
 export function runStatus(): number {
   return failed ? EXIT_BAD_INPUT : partial ? EXIT_PARTIAL : EXIT_OK;

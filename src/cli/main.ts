@@ -10,7 +10,7 @@
 import yargs, { type Argv } from 'yargs';
 import { CkptError, safe } from '../node/index.js';
 import { commands } from './commands/index.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, runStatus, setColourChoice, StdoutClosed, type ColourChoice } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, resetRunStatus, runStatus, setColourChoice, StdoutClosed, type ColourChoice } from './io.js';
 import { pluginHelpLines, runPluginIfNamed } from './plugins.js';
 import { setQuiet } from './progress.js';
 
@@ -122,6 +122,7 @@ function workingDirectory(): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  resetRunStatus();
   try {
     const builtins = commands.map((c) => String(c.command).split(' ')[0]!);
     const plugin = await runPluginIfNamed(argv, builtins);

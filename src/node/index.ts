@@ -27,7 +27,7 @@ export {
   mapsJson,
   type MemoryRow,
 } from '../views/memparse.js';
-export { safe, byteSize } from '../views/format.js';
+export { safe, byteSize, jsonText } from '../views/format.js';
 export { rootfsTree, rootfsJson, rootfsEntryJson, rootfsDeletionJson } from '../views/rootfs.js';
 export { recoverManifest, recoverSummary, memdumpManifest, memdumpSummary, type WrittenArtifact, type DumpedRegionView } from '../views/evidence.js';
 export { fileMatchHeader, fileMatchLine, fileMatchJson, artifactMatchJson } from '../views/file-matches.js';

@@ -6,7 +6,7 @@
  */
 import type { CheckpointDiff, FieldChange, FileChange, MountChange, ProcessChange, RegionChange, SocketChange } from '../model/diff.js';
 import type { Socket } from '../model/types.js';
-import { byteSize, hostPort, safe, style, type Style } from './format.js';
+import { byteSize, hostPort, jsonText, safe, style, type Style } from './format.js';
 
 export interface DiffViewOptions {
   /** Command lines of processes (and command-line changes). */
@@ -325,5 +325,5 @@ export function diffObject(d: CheckpointDiff, o: DiffViewOptions = {}): J {
 }
 
 export function diffJson(d: CheckpointDiff, o: DiffViewOptions = {}): string {
-  return JSON.stringify(diffObject(d, o), null, 2) + '\n';
+  return jsonText(diffObject(d, o), 2) + '\n';
 }

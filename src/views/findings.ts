@@ -3,7 +3,7 @@
  * SARIF 2.1.0 for code-scanning and SIEM tools. Pure: findings in, text out.
  */
 import type { Finding, FindingRule, Severity } from '../model/findings.js';
-import { safe, style } from './format.js';
+import { jsonText, safe, style } from './format.js';
 import { hexRow, printable, toHex } from './hexdump.js';
 
 const hex = (a: bigint) => `0x${a.toString(16)}`;
@@ -70,7 +70,7 @@ export function findingJson(f: Finding): Record<string, unknown> {
 /** `ckpt findings --format json`. */
 export function findingsJson(label: string, findings: readonly Finding[]): string {
   const sum = summarise(findings);
-  return JSON.stringify({ checkpoint: label, summary: { total: sum.total, high: sum.bySeverity.high, medium: sum.bySeverity.medium, low: sum.bySeverity.low, info: sum.bySeverity.info }, findings: findings.map(findingJson) }, null, 2) + '\n';
+  return jsonText({ checkpoint: label, summary: { total: sum.total, high: sum.bySeverity.high, medium: sum.bySeverity.medium, low: sum.bySeverity.low, info: sum.bySeverity.info }, findings: findings.map(findingJson) }, 2) + '\n';
 }
 
 const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { high: 'error', medium: 'warning', low: 'note', info: 'note' };
@@ -123,5 +123,5 @@ export function findingsSarif(label: string, findings: readonly Finding[], rules
       },
     ],
   };
-  return JSON.stringify(sarif, null, 2) + '\n';
+  return jsonText(sarif, 2) + '\n';
 }

@@ -50,6 +50,16 @@ export function rfc822(t: string | undefined): string {
 export const safe = escapeControl;
 
 /**
+ * JSON text of a value, for stdout and the files ckpt writes: `JSON.stringify`, except that DEL, the
+ * C1 controls (U+007F-U+009F) and the line/paragraph separators, which JSON.stringify leaves raw, are
+ * written as `\u` escapes. The JSON value is the same; a hostile string (argv, a path) cannot reach a
+ * terminal as a control.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
  * Bytes from a checkpoint as one line of text: printable ASCII as is (a backslash doubled), every
  * other byte as `\xNN`; `more` adds `…` (the bytes are only the start).
  */

@@ -9,7 +9,7 @@
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { CheckpointProblem, ContainerInfo, Credentials, NetworkInterface, OpenFile, Process, ProcessArguments, Socket } from '../model/types.js';
 import type { ListEntry, ShowRow } from './table.js';
-import { escapeBytes, rfc3339 } from './format.js';
+import { escapeBytes, jsonText, rfc3339 } from './format.js';
 import { MAX_TREE_DEPTH, subtreeProcesses } from '../model/processes.js';
 import type { ArtifactPreview } from '../model/evidence.js';
 import { normaliseInspectOptions, type InspectInput, type InspectOptions } from './tree.js';
@@ -229,9 +229,8 @@ export function inspectObject(input: InspectInput, options: InspectOptions): J {
 
 /** `ckpt inspect --format json`: an array with one object per checkpoint, indented by two spaces. */
 export function inspectJson(inputs: InspectInput[], options: InspectOptions): string {
-  return JSON.stringify(
+  return jsonText(
     inputs.map((i) => inspectObject(i, options)),
-    null,
     2,
   ) + '\n';
 }
@@ -280,7 +279,7 @@ function containerSummary(c: ContainerInfo): J {
 /** `ckpt show --format json`: one object per checkpoint that could be read. */
 export function showJson(rows: (ShowRow & { problems?: readonly CheckpointProblem[] })[]): string {
   return (
-    JSON.stringify(
+    jsonText(
       rows.map((r) => ({
         file: r.label,
         ...containerSummary(r.container),
@@ -288,7 +287,6 @@ export function showJson(rows: (ShowRow & { problems?: readonly CheckpointProble
         memory_pages_size: r.sizes.memoryPages,
         root_fs_diff_size: r.sizes.rootFsDiff,
       })),
-      null,
       2,
     ) + '\n'
   );
@@ -296,5 +294,5 @@ export function showJson(rows: (ShowRow & { problems?: readonly CheckpointProble
 
 /** `ckpt list --format json`: one object per checkpoint found, with its directory. */
 export function listJson(groups: { directory: string; entries: ListEntry[] }[]): string {
-  return JSON.stringify(groups.flatMap((g) => g.entries.map((e) => ({ directory: g.directory, checkpoint_name: e.name, ...containerSummary(e.container) }))), null, 2) + '\n';
+  return jsonText(groups.flatMap((g) => g.entries.map((e) => ({ directory: g.directory, checkpoint_name: e.name, ...containerSummary(e.container) }))), 2) + '\n';
 }

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { openCheckpointFile, writeOciArchive, writeOciLayout } from '../../node/index.js';
+import { jsonText, openCheckpointFile, writeOciArchive, writeOciLayout } from '../../node/index.js';
 import { out } from '../io.js';
 import { UsageError } from '../usage-error.js';
 
@@ -35,7 +35,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const built = args.output ? await writeOciArchive(args.output, ck.source, ck, name, o) : await writeOciLayout(args['oci-layout']!, ck.source, ck, name, o);
       const where = args.output ? `oci-archive ${args.output}` : `OCI layout ${args['oci-layout']}`;
       if (args.format === 'json') {
-        await out(JSON.stringify({ image: name, output: args.output ?? null, ociLayout: args['oci-layout'] ?? null, manifest: built.manifest, config: built.config, layer: built.layer, annotations: built.annotations }, null, 2) + '\n');
+        await out(jsonText({ image: name, output: args.output ?? null, ociLayout: args['oci-layout'] ?? null, manifest: built.manifest, config: built.config, layer: built.layer, annotations: built.annotations }, 2) + '\n');
       } else {
         await out(`${name}: ${where}\n  manifest ${built.manifest}\n  layer    ${built.layer.digest} (${built.layer.size} bytes)\n${Object.entries(built.annotations).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
       }

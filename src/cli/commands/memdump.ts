@@ -11,6 +11,7 @@ import {
   prepareOutputDir,
   writeAtomically,
   writeMemoryDump,
+  jsonText,
 } from '../../node/index.js';
 import { out, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -59,7 +60,7 @@ export const memdumpCommand: CommandModule<object, MemdumpArgs> = {
       const manifest = `${dir}/maps.json`;
       const archiveSha256 = await hashFile(args.checkpoint);
       await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
-        await f.write(`${JSON.stringify(memdumpManifest(args.checkpoint, archiveSha256, args.pid, memory.comm(args.pid) ?? null, address ?? null, dumped), null, 2)}\n`);
+        await f.write(`${jsonText(memdumpManifest(args.checkpoint, archiveSha256, args.pid, memory.comm(args.pid) ?? null, address ?? null, dumped), 2)}\n`);
       });
       await out(memdumpSummary(args['output-dir'], join(args['output-dir'], 'maps.json'), dumped));
       warnProblems(ck.problems);

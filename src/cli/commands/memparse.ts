@@ -44,6 +44,7 @@ import {
   searchCheckpoint,
   type WindowMatcher,
   workerRegexRunner,
+  jsonText,
 } from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { withProgress } from '../progress.js';
@@ -57,14 +58,14 @@ const MAPS_RENDERERS: Record<Exclude<MemparseFormat, 'ndjson'>, (label: string, 
   text: (_label, maps, colour) => mapsTable(maps, { colour }),
   table: (_label, maps, colour) => mapsTable(maps, { colour }),
   tree: (label, maps) => mapsTree(label, maps),
-  json: (_label, maps) => JSON.stringify(mapsJson(maps), null, 2) + '\n',
+  json: (_label, maps) => jsonText(mapsJson(maps), 2) + '\n',
 };
 
 /** The memory table of every process: one renderer per format (tree is for --maps, ndjson for searches). */
 const TABLE_RENDERERS: Record<Exclude<MemparseFormat, 'ndjson' | 'tree'>, (label: string, rows: MemoryRow[], pageSize: number, problems: CheckpointProblem[], colour: boolean) => string> = {
   text: (label, rows, pageSize, _problems, colour) => memoryTable(label, rows, pageSize, { colour }),
   table: (label, rows, pageSize, _problems, colour) => memoryTable(label, rows, pageSize, { colour }),
-  json: (label, rows, pageSize, problems) => JSON.stringify({ checkpoint: label, page_size: pageSize, processes: memoryTableJson(rows, pageSize), problems: problemsJson(problems) }, null, 2) + '\n',
+  json: (label, rows, pageSize, problems) => jsonText({ checkpoint: label, page_size: pageSize, processes: memoryTableJson(rows, pageSize), problems: problemsJson(problems) }, 2) + '\n',
 };
 
 interface MemparseArgs extends YaraArgs {
@@ -267,7 +268,7 @@ export const memparseCommand: CommandModule<object, MemparseArgs> = {
       const comm = memory.comm(pid);
       warnProblems(problems());
       if (args.format === 'json') {
-        await write(JSON.stringify(regionsJson(pid, proc.regions(), state), null, 2) + '\n');
+        await write(jsonText(regionsJson(pid, proc.regions(), state), 2) + '\n');
         return;
       }
       if (state === 'zombie' && proc.regions().length === 0) {
@@ -344,8 +345,8 @@ async function search(
     const comm = m.pid !== undefined ? memory?.comm(m.pid) : undefined;
     const lit = tagText(m);
     const j = matchJson(m, comm, lit && { text: lit.text, line: lit.line });
-    if (ndjson) await write(JSON.stringify(j) + '\n');
-    else if (json) await write((n === 0 ? '[\n' : ',\n') + indent(JSON.stringify(j, null, 2)));
+    if (ndjson) await write(jsonText(j) + '\n');
+    else if (json) await write((n === 0 ? '[\n' : ',\n') + indent(jsonText(j, 2)));
     else await write((n === 0 ? matchHeader({ colour, rule: typeof m.tag === 'string' }) : '') + matchLine(m, { colour }));
     n++;
   }

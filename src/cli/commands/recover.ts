@@ -14,6 +14,7 @@ import {
   safe,
   writeArtifacts,
   writeAtomically,
+  jsonText,
 } from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -58,7 +59,7 @@ export const recoverCommand: CommandModule<object, RecoverArgs> = {
       const archiveSha256 = await hashFile(args.checkpoint);
       const manifest = `${dir}/manifest.json`;
       await writeAtomically(manifest, { inputs, force: args.force }, async (f) => {
-        await f.write(`${JSON.stringify(recoverManifest(args.checkpoint, archiveSha256, args.pid ?? null, recovered), null, 2)}\n`);
+        await f.write(`${jsonText(recoverManifest(args.checkpoint, archiveSha256, args.pid ?? null, recovered), 2)}\n`);
       });
       // paths as the user gave them
       if (args.format === 'text') await out(recoverSummary(args['output-dir'], join(args['output-dir'], 'manifest.json'), recovered));
@@ -72,7 +73,7 @@ export const recoverCommand: CommandModule<object, RecoverArgs> = {
           else await out((n === 0 ? '\n' + fileMatchHeader({ colour, artifacts: true }) : '') + fileMatchLine(m, { colour }));
           n++;
         }
-        if (args.format === 'json') await out(`${JSON.stringify(json, null, 2)}\n`);
+        if (args.format === 'json') await out(`${jsonText(json, 2)}\n`);
         else if (n === 0) await out(`\nNo matches for ${safe(rules.shown)} in the ${recovered.length} recovered artifact${recovered.length === 1 ? '' : 's'}\n`);
       }
       const bad = recovered.filter((r) => r.error !== null);

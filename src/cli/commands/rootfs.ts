@@ -17,6 +17,7 @@ import {
   rootfsTree,
   safe,
   writeAtomically,
+  jsonText,
 } from '../../node/index.js';
 import { out, useColour, warnProblems } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -25,7 +26,7 @@ import { compileYaraArgs, wantsYara, yaraOptions, type YaraArgs } from '../yara-
 /** The listing's renderer per --format (its key is the choice): adding a format is one entry here. */
 const RENDERERS = {
   tree: (label: string, changes: RootfsChanges) => rootfsTree(label, changes, { colour: useColour() }),
-  json: (label: string, changes: RootfsChanges) => `${JSON.stringify(rootfsJson(label, changes), null, 2)}\n`,
+  json: (label: string, changes: RootfsChanges) => `${jsonText(rootfsJson(label, changes), 2)}\n`,
 };
 type RootfsFormat = keyof typeof RENDERERS;
 
@@ -73,7 +74,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
           else await out((n === 0 ? fileMatchHeader({ colour }) : '') + fileMatchLine(m, { colour }));
           n++;
         }
-        if (args.format === 'json') await out(`${JSON.stringify(json, null, 2)}\n`);
+        if (args.format === 'json') await out(`${jsonText(json, 2)}\n`);
         else if (n === 0) await out(`No matches for ${safe(rules.shown)} in the changed files of ${safe(ck.label)}\n`);
       } else if (args.cat !== undefined) {
         for await (const chunk of ck.rootfsFile(args.cat)) await out(chunk.slice()); // stdout may keep the chunk queued
@@ -91,7 +92,7 @@ export const rootfsCommand: CommandModule<object, RootfsArgs> = {
             entries: r.entries.map((x) => ({ ...rootfsEntryJson(x.entry), written: x.written, skipped: x.skipped, hostile: x.hostile })),
             deleted: r.deleted.map(rootfsDeletionJson),
           };
-          await f.write(`${JSON.stringify(body, null, 2)}\n`);
+          await f.write(`${jsonText(body, 2)}\n`);
         });
         const written = r.entries.filter((x) => x.written !== null).length;
         const shown = args.extract; // paths as the user gave them
