@@ -21,7 +21,7 @@ export { CHECKPOINT_DIR, MEMBERS, imageMember, imageName, inCheckpointDir, isIma
 // images: CRIU image files -> typed entries, crit's JSON
 export { decodeImage, type CriuImage, type CriuEntry, type EntryExtra, type TcpQueues, type IpcQueuedMessage } from './images/decode.js';
 export { decodeImages, imagePath } from './images/select.js';
-export { toCritJson, stringifyJson, type CritJsonOptions } from './images/crit-json.js';
+export { toCritJson, stringifyJson, critJsonChunks, type CritJsonOptions } from './images/crit-json.js';
 export { MAGICS, magicByValue, magicByName, rawImageKind, isRawImageName, type MagicInfo, type MagicKind, type PayloadKind } from './images/magic.js';
 export { entriesOf, pagemapOf, type ImageEntries } from './images/typed.js';
 export type { CritOptions } from './images/schema.js';

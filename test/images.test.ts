@@ -19,6 +19,7 @@ import {
   pagemapOf,
   quotedPrintable,
   rawImageKind,
+  critJsonChunks,
   stringifyJson,
   toCritJson,
   type CriuImage,
@@ -522,6 +523,20 @@ describe('framing and payloads', () => {
 });
 
 describe('crit conversions', () => {
+  it('the JSON text of a big image comes in pieces of about 64 KiB, together the same text', () => {
+    // an image of 200,000 entries (a fuzzer's 16 MiB image can hold 1.4 million): never one string
+    const value = { magic: 'PAGEMAP', entries: Array.from({ length: 200_000 }, (_, i) => ({ vaddr: BigInt(i) << 12n, nr_pages: 1, flags: 'PE_PRESENT' })) };
+    for (const pretty of [false, true]) {
+      const pieces = [...critJsonChunks(value, pretty)];
+      expect(pieces.length).toBeGreaterThan(50);
+      for (const p of pieces) expect(p.length).toBeLessThan((1 << 16) + 200);
+      const text = pieces.join('');
+      expect(text).toBe(stringifyJson(value, pretty));
+      expect(text.startsWith(pretty ? '{\n    "magic": "PAGEMAP",\n    "entries": [\n        {\n            "vaddr": 0,' : '{"magic": "PAGEMAP", "entries": [{"vaddr": 0, "nr_pages": 1')).toBe(true);
+      expect(JSON.parse(text).entries[199_999]).toEqual({ vaddr: 199_999 * 4096, nr_pages: 1, flags: 'PE_PRESENT' });
+    }
+  });
+
   it("quoted-printable unix names as Python's quopri", () => {
     for (const [hex, want] of QP_VECTORS) expect(quotedPrintable(hexBytes(hex)), hex).toBe(want);
   });

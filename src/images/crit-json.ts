@@ -372,37 +372,56 @@ function pyNumber(n: number): string {
  * bare digits; a Uint8Array prints as a base64 string; object keys with undefined values are left out.
  */
 export function stringifyJson(value: unknown, pretty: boolean): string {
-  const parts: string[] = [];
-  const write = (v: unknown, depth: number): void => {
-    if (v === null || v === undefined) parts.push('null');
-    else if (typeof v === 'bigint') parts.push(v.toString());
-    else if (typeof v === 'number') parts.push(pyNumber(v));
-    else if (typeof v === 'boolean') parts.push(v ? 'true' : 'false');
-    else if (typeof v === 'string') parts.push(pyString(v));
-    else if (v instanceof Uint8Array) parts.push(pyString(base64(v)));
-    else if (Array.isArray(v)) {
-      if (v.length === 0) return void parts.push('[]');
-      const inner = pretty ? '\n' + ' '.repeat(4 * (depth + 1)) : '';
-      parts.push('[');
-      v.forEach((x, i) => {
-        if (i > 0) parts.push(pretty ? ',' : ', ');
-        parts.push(inner);
-        write(x, depth + 1);
-      });
-      parts.push(pretty ? '\n' + ' '.repeat(4 * depth) + ']' : ']');
-    } else if (typeof v === 'object') {
-      const keys = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-      if (keys.length === 0) return void parts.push('{}');
-      const inner = pretty ? '\n' + ' '.repeat(4 * (depth + 1)) : '';
-      parts.push('{');
-      keys.forEach(([k, x], i) => {
-        if (i > 0) parts.push(pretty ? ',' : ', ');
-        parts.push(inner, pyString(k), ': ');
-        write(x, depth + 1);
-      });
-      parts.push(pretty ? '\n' + ' '.repeat(4 * depth) + '}' : '}');
-    } else parts.push(pyString(String(v)));
+  return [...critJsonChunks(value, pretty)].join('');
+}
+
+/** About how much text critJsonChunks gives at a time. */
+const JSON_CHUNK = 1 << 16;
+
+/**
+ * stringifyJson's text in pieces of about 64 KiB, as it is made: the text of an image with a
+ * million entries is never one string (decode writes each piece as it comes).
+ */
+export function* critJsonChunks(value: unknown, pretty: boolean): Generator<string> {
+  let parts: string[] = [];
+  let size = 0;
+  const push = (t: string): void => {
+    parts.push(t);
+    size += t.length;
   };
-  write(value, 0);
-  return parts.join('');
+  const scalar = (v: unknown): string | undefined => {
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'number') return pyNumber(v);
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v === 'string') return pyString(v);
+    if (v instanceof Uint8Array) return pyString(base64(v));
+    if (typeof v !== 'object') return pyString(String(v));
+    return undefined;
+  };
+  function* write(v: unknown, depth: number): Generator<string> {
+    const text = scalar(v);
+    if (text !== undefined) return void push(text);
+    const array = Array.isArray(v) ? (v as unknown[]) : undefined;
+    const keys = array ? undefined : Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+    const n = array ? array.length : keys!.length;
+    const [open, close] = array ? ['[', ']'] : ['{', '}'];
+    if (n === 0) return void push(open + close);
+    const inner = pretty ? '\n' + ' '.repeat(4 * (depth + 1)) : '';
+    push(open);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) push(pretty ? ',' : ', ');
+      push(inner);
+      if (keys) push(pyString(keys[i]!) + ': ');
+      yield* write(array ? array[i] : (v as Record<string, unknown>)[keys![i]!], depth + 1);
+      if (size >= JSON_CHUNK) {
+        yield parts.join('');
+        parts = [];
+        size = 0;
+      }
+    }
+    push(pretty ? '\n' + ' '.repeat(4 * depth) + close : close);
+  }
+  yield* write(value, 0);
+  if (parts.length) yield parts.join('');
 }

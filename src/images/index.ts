@@ -24,6 +24,7 @@
  *   toCritJson(image: CriuImage, options?: {pretty?: boolean}): unknown
  *     exactly what `crit decode --pretty` prints (pretty: false → plain `crit decode`), as a JSON value
  *   stringifyJson(value: unknown, pretty: boolean): string   // Python json.dumps text, bigint support
+ *   critJsonChunks(value, pretty): Generator<string>         // the same text in ~64 KiB pieces
  *
  *   Typed message interfaces (PstreeEntry, CoreEntry, MmEntry, VmaEntry, PagemapEntry, FileEntry,
  *   FdinfoEntry, InetSkEntry, UnixSkEntry, ...) are exported from './messages.js'.
@@ -32,7 +33,7 @@
  */
 export { decodeImage } from './decode.js';
 export type { CriuImage, CriuEntry, EntryExtra, TcpQueues, IpcQueuedMessage } from './decode.js';
-export { toCritJson, stringifyJson, base64, base64Lines, quotedPrintable } from './crit-json.js';
+export { toCritJson, stringifyJson, critJsonChunks, base64, base64Lines, quotedPrintable } from './crit-json.js';
 export type { CritJsonOptions } from './crit-json.js';
 export { MAGICS, IMG_COMMON, IMG_SERVICE, magicByValue, magicByName, rawImageKind, isRawImageName, isProtobufImageMember } from './magic.js';
 export type { MagicInfo, MagicKind, PayloadKind } from './magic.js';

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { decodeImages, imageName, openSource, stringifyJson } from '../../node/index.js';
+import { critJsonChunks, decodeImages, imageName, openSource } from '../../node/index.js';
 import { out } from '../io.js';
 
 interface DecodeArgs {
@@ -28,7 +28,9 @@ export const decodeCommand: CommandModule<object, DecodeArgs> = {
       const decoded = await decodeImages(source, args.image ?? [], { pretty: !args.numeric, critTaskStateNames: args['crit-task-names'] });
       const single = decoded.size === 1 && ((args.image?.length ?? 0) === 1 || (await source.entries()).filter((e) => e.path.endsWith('.img') || /(^|\/)stats-(dump|restore)$/.test(e.path)).length === 1);
       const value = single ? [...decoded.values()][0] : Object.fromEntries([...decoded].map(([k, v]) => [imageName(k) ?? k, v]));
-      await out(stringifyJson(value, args.pretty) + '\n');
+      // the text in pieces as it is made (an image of a million entries is never one string)
+      for (const piece of critJsonChunks(value, args.pretty)) await out(piece);
+      await out('\n');
     } finally {
       await source.close();
     }
