@@ -5,15 +5,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The container a Podman fixture ran in (the `container` of its facts file). */
+export interface ContainerFacts {
+  name: string;
+  id: string;
+  image: string;
+  image_id: string;
+  env_secret: string;
+}
+
+/** A process of a fixture's workload with the role it played. */
+export interface ProcessRoleFacts {
+  pid: number;
+  comm: string;
+  role: string;
+}
+
 /** testdata/facts/procs.json */
 export interface ProcsFacts {
-  container: {
-    name: string;
-    id: string;
-    image: string;
-    image_id: string;
-    env_secret: string;
-  };
+  container: ContainerFacts;
   mode: string;
   pid: number;
   comm: string;
@@ -76,21 +86,11 @@ export interface ProcsFacts {
 
 /** testdata/facts/net.json */
 export interface NetFacts {
-  container: {
-    name: string;
-    id: string;
-    image: string;
-    image_id: string;
-    env_secret: string;
-  };
+  container: ContainerFacts;
   mode: string;
   pid: number;
   comm: string;
-  processes: {
-    pid: number;
-    comm: string;
-    role: string;
-  }[];
+  processes: ProcessRoleFacts[];
   tcp: {
     fd: number;
     family: string;
@@ -126,21 +126,11 @@ export interface NetFacts {
 
 /** testdata/facts/files.json */
 export interface FilesFacts {
-  container: {
-    name: string;
-    id: string;
-    image: string;
-    image_id: string;
-    env_secret: string;
-  };
+  container: ContainerFacts;
   mode: string;
   pid: number;
   comm: string;
-  processes: {
-    pid: number;
-    comm: string;
-    role: string;
-  }[];
+  processes: ProcessRoleFacts[];
   rootfs: {
     modified: {
       path: string;

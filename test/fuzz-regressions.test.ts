@@ -13,55 +13,13 @@ import { describe, expect, it } from 'vitest';
 import { CkptError } from '../src/errors.js';
 import { decodeImage } from '../src/images/decode.js';
 import { collectBody, WHOLE_FILE_LIMIT } from '../src/source/memory.js';
+import { plainTar, tarMembers, ustarHeader, type TarMemberBytes } from './tar-build.js';
 import { ckpt, fixture, ROOT } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ckpt-fuzzreg-'));
 const FIXTURE = fixture('podman', 'procs-none.tar');
 
-interface Member {
-  name: string;
-  data: Buffer;
-  type?: string;
-}
-
-function members(tar: Buffer): Member[] {
-  const out: Member[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const h = tar.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) break;
-    const name = h.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
-    const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (h[156] === 0x30 || h[156] === 0) out.push({ name, data: tar.subarray(off + 512, off + 512 + size) });
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
-
-function header(name: string, size: number, type = '0'): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 'latin1');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write(type, 156);
-  h.write('ustar\x0000', 257, 'latin1');
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  return h;
-}
-
-function tar(files: Member[], end = true): Buffer {
-  const parts: Buffer[] = [];
-  for (const f of files) parts.push(header(f.name, f.data.length, f.type ?? '0'), f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
-  if (end) parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
-
-const real = members(readFileSync(FIXTURE));
+const real = tarMembers(readFileSync(FIXTURE));
 const member = (name: string) => real.find((m) => m.name === name)!.data;
 
 /** procs-none.tar with these members replaced (or added in front), written to a file. */
@@ -69,7 +27,7 @@ function withMembers(file: string, replace: Record<string, Buffer | string>): st
   const out = real.map((m) => (m.name in replace ? { ...m, data: Buffer.from(replace[m.name]!) } : m));
   for (const [name, data] of Object.entries(replace)) if (!real.some((m) => m.name === name)) out.unshift({ name, data: Buffer.from(data) });
   const path = join(tmp, file);
-  writeFileSync(path, tar(out));
+  writeFileSync(path, plainTar(out));
   return path;
 }
 
@@ -166,13 +124,13 @@ describe('sizes the archive declares, checked before anything is allocated', () 
     await expect(collectBody((async function* () {})(), 2 ** 40, 'a.tar:checkpoint/core-1.img')).rejects.toThrow(/a\.tar:checkpoint\/core-1\.img: 1099511627776 bytes: larger than the 16 MiB limit/);
   });
   it('a PAX size of 1 TiB on an image of a gzip archive: one line naming the image', () => {
-    const out: Member[] = [];
+    const out: TarMemberBytes[] = [];
     for (const m of real) {
       if (m.name === 'checkpoint/core-1.img') out.push({ name: 'PaxHeader', type: 'x', data: Buffer.from('22 size=1099511627776\n') });
       out.push(m);
     }
     const file = join(tmp, 'pax-size.tar.gz');
-    writeFileSync(file, gzipSync(tar(out)));
+    writeFileSync(file, gzipSync(plainTar(out)));
     const r = ckpt(['inspect', file, '--ps-tree']);
     clean(r);
     // the archive ends long before the 1 TiB it declares: salvaged as an archive cut short inside
@@ -185,7 +143,7 @@ describe('sizes the archive declares, checked before anything is allocated', () 
 describe('decompression bombs: an image or metadata member far larger than any real one', () => {
   const head = (name: string, size: number) => {
     const kept = real.filter((m) => m.name !== name);
-    return Buffer.concat([tar(kept, false), header(name, size)]);
+    return Buffer.concat([plainTar(kept, false), ustarHeader(name, size)]);
   };
   it('zstd: core-1.img of 64 MiB of zeros (RLE blocks, a 4 KB frame) is refused by name, not read', () => {
     const size = 64 << 20;

@@ -7,44 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CkptError } from '../src/errors.js';
+import { plainTar, tarMembers } from './tar-build.js';
 import { ckpt, fixture } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ckpt-hostile-'));
-
-function members(tar: Buffer): { name: string; data: Buffer }[] {
-  const out: { name: string; data: Buffer }[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const h = tar.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) break;
-    const name = h.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
-    const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (h[156] === 0x30 || h[156] === 0) out.push({ name, data: tar.subarray(off + 512, off + 512 + size) });
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
-
-function tar(files: { name: string; data: Buffer }[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const f of files) {
-    const h = Buffer.alloc(512);
-    h.write(f.name, 0, 'latin1');
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(f.data.length.toString(8).padStart(11, '0') + '\0', 124);
-    h.write('00000000000\0', 136);
-    h.write('0', 156);
-    h.write('ustar\x0000', 257, 'latin1');
-    h.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    parts.push(h, f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
 
 const varint = (n: number) => {
   const out: number[] = [];
@@ -60,7 +26,7 @@ const entry = (pid: number, ppid: number) => Buffer.from([0x08, ...varint(pid), 
 
 /** procs-none.tar with pstree.img replaced by these entries (the real image's magic kept). */
 function withPstree(entries: Buffer[]): string {
-  const m = members(readFileSync(fixture('podman', 'procs-none.tar')));
+  const m = tarMembers(readFileSync(fixture('podman', 'procs-none.tar')));
   const real = m.find((x) => x.name === 'checkpoint/pstree.img')!;
   const body = [real.data.subarray(0, 8)];
   for (const e of entries) {
@@ -69,7 +35,7 @@ function withPstree(entries: Buffer[]): string {
     body.push(len, e);
   }
   const file = join(tmp, `pstree-${entries.length}.tar`);
-  writeFileSync(file, tar(m.map((x) => (x === real ? { ...x, data: Buffer.concat(body) } : x))));
+  writeFileSync(file, plainTar(m.map((x) => (x === real ? { ...x, data: Buffer.concat(body) } : x))));
   return file;
 }
 
@@ -106,9 +72,9 @@ describe('text from the input in error messages', () => {
     expect(e.message).toBe('checkpoint/\\x1b]0;pwned\\x07.img at byte 3: bad byte \\x1b[31m here\\x07');
   });
   it('a config.dump that quotes terminal escapes in its parse error gives an escaped line', () => {
-    const m = members(readFileSync(fixture('podman', 'procs-none.tar')));
+    const m = tarMembers(readFileSync(fixture('podman', 'procs-none.tar')));
     const file = join(tmp, 'escape.tar');
-    writeFileSync(file, tar(m.map((x) => (x.name === 'spec.dump' ? { ...x, data: Buffer.from('\x1b[31m not json \x07') } : x))));
+    writeFileSync(file, plainTar(m.map((x) => (x.name === 'spec.dump' ? { ...x, data: Buffer.from('\x1b[31m not json \x07') } : x))));
     const r = ckpt(['show', file]);
     expect(r.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(r.stderr).toContain('\\x1b[31m');

@@ -111,3 +111,50 @@ export async function checkpointWith(fixturePath: string, replace: Record<string
   for (const [name, content] of Object.entries(replace)) specs.push({ name, content });
   return tarBytes(specs);
 }
+
+/** A member of a plain tar as bytes: its name, its data and its type flag ('0' when not given). */
+export interface TarMemberBytes {
+  name: string;
+  data: Buffer;
+  type?: string;
+}
+
+/** The regular files of a plain (ustar) tar, in order, with their bytes (a view into `tar`). */
+export function tarMembers(tar: Buffer): TarMemberBytes[] {
+  const out: TarMemberBytes[] = [];
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    if (h[156] === 0x30 || h[156] === 0) out.push({ name, data: tar.subarray(off + 512, off + 512 + size) });
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+/** One ustar header block for a regular file (or `type`) of `size` bytes named `name` (as given). */
+export function ustarHeader(name: string, size: number, type = '0'): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 'latin1');
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  h.write('00000000000\0', 136);
+  h.write(type, 156);
+  h.write('ustar\x0000', 257, 'latin1');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  return h;
+}
+
+/** A plain tar of `files` (any name, as given), with the two zero blocks at the end unless `end` is false. */
+export function plainTar(files: TarMemberBytes[], end = true): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of files) parts.push(ustarHeader(f.name, f.data.length, f.type ?? '0'), f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
+  if (end) parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
