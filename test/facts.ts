@@ -21,21 +21,42 @@ export interface ProcessRoleFacts {
   role: string;
 }
 
+/** A process of a process-tree workload: its parent and, for a threaded one, its threads. */
+export interface TreeProcessFacts extends ProcessRoleFacts {
+  ppid: number;
+  threads?: {
+    tid: number;
+    comm: string;
+  }[];
+}
+
+/** A secret a workload planted in memory, with where CRIU's images hold it. */
+export interface SecretFacts {
+  kind: string;
+  pid: number;
+  addr: string;
+  len: number;
+  marker: string;
+  note?: string;
+  image: {
+    vma_start: string;
+    vma_end: string;
+    vma_status: string;
+    pagemap: string;
+    pages: string;
+    offset: number;
+    memfd_name?: string;
+    shmem_offset?: number;
+  };
+}
+
 /** testdata/facts/procs.json */
 export interface ProcsFacts {
   container: ContainerFacts;
   mode: string;
   pid: number;
   comm: string;
-  processes: {
-    pid: number;
-    ppid: number;
-    comm: string;
-    role: string;
-    threads?: {
-      tid: number;
-      comm: string;
-    }[];
+  processes: (TreeProcessFacts & {
     exit_status?: number;
     signal?: string;
     exe?: string;
@@ -46,7 +67,7 @@ export interface ProcsFacts {
     env_start?: string;
     env_end?: string;
     env_bytes?: number;
-  }[];
+  })[];
   longargv: {
     pid: number;
     argv0: string;
@@ -56,23 +77,7 @@ export interface ProcsFacts {
     argv_last: string;
     env: string[];
   };
-  secrets: {
-    kind: string;
-    pid: number;
-    addr: string;
-    len: number;
-    marker: string;
-    note?: string;
-    image: {
-      vma_start: string;
-      vma_end: string;
-      vma_status: string;
-      pagemap: string;
-      pages: string;
-      offset: number;
-      memfd_name?: string;
-      shmem_offset?: number;
-    };
+  secrets: (SecretFacts & {
     map_start?: string;
     offset?: number;
     fd?: number;
@@ -80,7 +85,7 @@ export interface ProcsFacts {
     shmid?: number;
     key?: number;
     page_boundary?: string;
-  }[];
+  })[];
   marker_index: Record<string, string[]>;
 }
 
@@ -350,32 +355,8 @@ export interface BareProcsTreeFacts {
   mode: string;
   pid: number;
   comm: string;
-  processes: {
-    pid: number;
-    ppid: number;
-    comm: string;
-    role: string;
-    threads?: {
-      tid: number;
-      comm: string;
-    }[];
-  }[];
-  secrets: {
-    kind: string;
-    pid: number;
-    addr: string;
-    len: number;
-    marker: string;
-    note: string;
-    image: {
-      vma_start: string;
-      vma_end: string;
-      vma_status: string;
-      pagemap: string;
-      pages: string;
-      offset: number;
-    };
-  }[];
+  processes: TreeProcessFacts[];
+  secrets: (SecretFacts & { note: string })[];
   marker_index: Record<string, string[]>;
 }
 
